@@ -1,0 +1,1 @@
+"""Helpers shared by tests: building PDFs, DOCX and images on the fly."""
