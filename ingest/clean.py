@@ -42,6 +42,9 @@ _PAGE_NUMBER = re.compile(
 _SEPARATOR = re.compile(r"^[_\-–—=]{5,}$")
 _BULLET = re.compile("^(?:[•●▪◦○■□☐❑➢➤►▸‣⁃∙·\uf0b7\uf0a7\uf0d8]\\s*|[¢*–—-]\\s+)(?=\\S)")
 # A bullet glyph alone on its line belongs to the next line ("-" or "–" alone may be a table cell).
+# OCR reads a round bullet as "e" or "o": a line starting "e vara kontaktperson" (no Swedish word is a
+# lone "e", and "o" is not a word of running prose) is a list item.
+_OCR_BULLET = re.compile(r"^[eo]\s+(?=[a-zåäö]{2,})")
 _LONE_BULLET = re.compile("^[•●▪◦○■□☐❑➢➤►▸‣⁃∙·\uf0b7\uf0a7\uf0d8]$")
 _FOOTNOTE_START = re.compile(r"^(\d{1,3})(?:\s+(\S.*)|(?=[^\W\d_])(.*))$")
 
@@ -422,6 +425,6 @@ def _normalise_bullets(lines: list[str]) -> list[str]:
             line = "- " + _BULLET.sub("", line)
             pending_bullet = False
         else:
-            line = _BULLET.sub("- ", line)
+            line = _OCR_BULLET.sub("- ", _BULLET.sub("- ", line))
         out.append(line)
     return out

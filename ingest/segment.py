@@ -274,6 +274,8 @@ def _heuristic_heading(
             return None
     elif not (next_text[:1].isupper() or next_text[:1].isdigit() or _BULLET.match(next_text)):
         return None
+    elif _BULLET.match(next_text) and nxt == i + 1 and not double_spaced:
+        return None  # "I ”Nära vård”" directly above a list leads into it
     return _Heading(i, consumed, None, text.strip(), 2)
 
 

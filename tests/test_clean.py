@@ -238,3 +238,19 @@ def test_demo_corpus_footnotes_and_headers(repo_root: Path) -> None:
     for page in pages:
         assert "Sida " not in page.text
         assert not page.text.startswith("Stöd vid framtagande av lagstadgade överenskommelser\n")
+
+
+def test_ocr_read_bullets_become_dashes_but_words_stay() -> None:
+    text = (
+        "Funktionen förväntas:\ne vara kontaktperson för aktörer\ne delta i möten\n"
+        "o kunna föra frågor vidare\ne-post skickas till alla.\nE Ekonomi är en rubrik"
+    )
+    (cleaned,) = clean_pages(_pages(text))
+    assert _lines(cleaned) == [
+        "Funktionen förväntas:",
+        "- vara kontaktperson för aktörer",
+        "- delta i möten",
+        "- kunna föra frågor vidare",
+        "e-post skickas till alla.",
+        "E Ekonomi är en rubrik",
+    ]
