@@ -7,14 +7,36 @@ first heading. The parts of a split clause are `anchor`, `anchor-2`, `anchor-3`,
 
 from __future__ import annotations
 
+import hashlib
 import re
 import unicodedata
+from functools import lru_cache
+from pathlib import Path
 
 from avtal.models import Chunk, DocumentMeta
 from avtal.settings import IngestSettings
 from ingest.segment import Line, Section, is_double_spaced
 
-CHUNKER_VERSION = "1"  # bump when chunk boundaries or texts change in a way that must re-index
+# The code and data that decide chunk boundaries and texts. Their digest is part of the chunking
+# signature, so a change to any of them re-processes documents (embeddings of unchanged texts still
+# come from the cache) instead of silently keeping chunks made by older code.
+_SHAPING_SOURCES = ("readers.py", "clean.py", "ocr_repair.py", "segment.py", "chunking.py", "resources")
+
+
+@lru_cache(maxsize=1)
+def code_digest() -> str:
+    root = Path(__file__).resolve().parent
+    digest = hashlib.sha256()
+    for name in _SHAPING_SOURCES:
+        path = root / name
+        files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+        for file in files:
+            if file.suffix in {".py", ".tsv", ".txt", ".json"}:
+                digest.update(file.name.encode())
+                digest.update(file.read_bytes())
+    return digest.hexdigest()[:12]
+
+
 _BULLET = re.compile(r"^-\s")
 _SENTENCE_END = re.compile(r"[.!?:;]\s*$")
 
@@ -22,7 +44,7 @@ _SENTENCE_END = re.compile(r"[.!?:;]\s*$")
 def chunking_signature(settings: IngestSettings) -> str:
     """What shapes the chunks: part of the index's shape hash."""
     return (
-        f"chunker={CHUNKER_VERSION};max={settings.max_chunk_words};"
+        f"chunker={code_digest()};max={settings.max_chunk_words};"
         f"overlap={settings.chunk_overlap_words};min={settings.min_chunk_words};"
         f"repair={settings.ocr_repair}"
     )

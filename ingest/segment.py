@@ -211,6 +211,7 @@ def _heuristic_heading(
     *,
     double_spaced: bool,
     title_end: int,
+    heading_lines: set[int] | None = None,
 ) -> _Heading | None:
     text = lines[i].text
     if not text or _BULLET.match(text):
@@ -254,7 +255,9 @@ def _heuristic_heading(
     if prev is not None and lines[prev].page == lines[i].page and prev >= title_end:
         prev_text = lines[prev].text
         blank_before = prev < i - 1 and not double_spaced
-        if not (re.search(r"[.!?:]$", prev_text) or _BULLET.match(prev_text) or blank_before):
+        after_heading = heading_lines is not None and prev in heading_lines
+        ends_sentence = re.search(r"[.!?:]$", prev_text) or _BULLET.match(prev_text)
+        if not (ends_sentence or blank_before or after_heading):
             return None
     if nxt is None:
         return None
@@ -277,6 +280,18 @@ def _heuristic_heading(
     elif _BULLET.match(next_text) and nxt == i + 1 and not double_spaced:
         return None  # "I ”Nära vård”" directly above a list leads into it
     return _Heading(i, consumed, None, text.strip(), 2)
+
+
+# Section names that open a document's body rather than name the document.
+_GENERIC_HEADINGS = frozenset(
+    ["sammanfattning", "forord", "inledning", "bakgrund", "syfte", "ingress", "forslag till beslut"]
+)
+
+
+def _is_generic_heading(text: str) -> bool:
+    """The first line of a document is its title, unless it is a generic section name ("Förord")."""
+    folded = _fold_words(text)
+    return folded in _GENERIC_HEADINGS
 
 
 def is_double_spaced(lines: list[Line]) -> bool:
@@ -316,9 +331,16 @@ def segment(
             continue
         heading = _toc_heading(lines, i, toc, used_numbers) if toc else None
         # with a table of contents, only it names headings; the first line is the title
-        if heading is None and not toc and (i != first_text or _NUMBERED.match(line.text)):
+        starts_document = i == first_text and not _NUMBERED.match(line.text)
+        if heading is None and not toc and (not starts_document or _is_generic_heading(line.text)):
             heading = _heuristic_heading(
-                lines, i, prev_number, known, double_spaced=double_spaced, title_end=title_end
+                lines,
+                i,
+                prev_number,
+                known,
+                double_spaced=double_spaced,
+                title_end=title_end,
+                heading_lines=skip,
             )
         if heading is None:
             continue
