@@ -6,7 +6,7 @@ import json
 import logging
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -86,6 +86,117 @@ def ingest(
         typer.echo(f"Index: {settings.index_dir} (version {report.version})")
     if report.errors:
         raise typer.Exit(1)
+
+
+def _load_assistant() -> Any:
+    from assistant.core import Assistant
+
+    return Assistant.from_settings(Settings())
+
+
+def render_answer(answer: Any) -> str:
+    """An answer as plain text for a terminal: the answer, its sources, notes or suggestions."""
+    lines = [answer.answer]
+    if answer.citations:
+        lines.append("")
+        lines.append("Källor:")
+        for c in answer.citations:
+            where = ", ".join(p for p in (f"avsnitt {c.section}" if c.section else "", c.heading or "") if p)
+            pages = ", ".join(map(str, c.pages))
+            quote = c.quote if len(c.quote) <= 240 else c.quote[:237] + "..."
+            lines.append(f"[{c.n}] {c.title}{' – ' + where if where else ''}, s. {pages}: ”{quote}”")
+    if answer.abstained and answer.suggestions:
+        lines.append("")
+        lines.append("Närliggande ämnen som dokumenten tar upp:")
+        lines.extend(f"- {s}" for s in answer.suggestions)
+    for note in answer.notes:
+        lines.append(f"Obs: {note}")
+    return "\n".join(lines)
+
+
+@app.command()
+def ask(
+    question: Annotated[str, typer.Argument(help="Frågan, på svenska.")],
+    audience: Annotated[
+        str, typer.Option("--audience", "-a", help="kort (standard) eller utförlig.")
+    ] = "kort",
+    history: Annotated[
+        Path | None,
+        typer.Option(
+            "--history", help='JSON-fil med tidigare repliker: [{"role": "user", "content": "..."}].'
+        ),
+    ] = None,
+    documents: Annotated[
+        str | None, typer.Option("--documents", help="Begränsa till dokument-id:n, kommaseparerade.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Skriv svaret som JSON.")] = False,
+) -> None:
+    """Ställ en fråga och få ett svar med hänvisningar till exakta avsnitt."""
+    try:
+        turns: list[dict[str, str]] = []
+        if history is not None:
+            try:
+                turns = json.loads(history.read_text(encoding="utf-8"))
+            except (OSError, json.JSONDecodeError) as exc:
+                from assistant.core import QuestionError
+
+                raise QuestionError(
+                    f"Historikfilen {history} kunde inte läsas: {exc}.",
+                    'Ange en JSON-lista som [{"role": "user", "content": "..."}].',
+                ) from exc
+        docs = [d.strip() for d in documents.split(",") if d.strip()] if documents else None
+        answer = _load_assistant().ask(question, history=turns, audience=audience, documents=docs)
+    except AvtalError as exc:
+        if as_json:
+            typer.echo(json.dumps({"error": exc.to_dict()}, ensure_ascii=False))
+            raise typer.Exit(1) from exc
+        _fail(exc)
+        return
+    if as_json:
+        typer.echo(json.dumps(answer.to_dict(), ensure_ascii=False))
+    else:
+        typer.echo(render_answer(answer))
+
+
+@app.command()
+def chat(
+    audience: Annotated[
+        str, typer.Option("--audience", "-a", help="kort (standard) eller utförlig.")
+    ] = "kort",
+) -> None:
+    """Ett samtal i terminalen. /kort och /utförlig byter svarslängd, /ny börjar om, /sluta avslutar."""
+    try:
+        assistant = _load_assistant()
+    except AvtalError as exc:
+        _fail(exc)
+        return
+    history: list[dict[str, str]] = []
+    typer.echo("Avtalsassistenten. Skriv aldrig patientuppgifter. /sluta avslutar.")
+    while True:
+        try:
+            question = input("\nFråga: ").strip()
+        except (EOFError, KeyboardInterrupt):
+            typer.echo("")
+            break
+        if question in ("", "/sluta", "/exit", "/quit"):
+            break
+        if question in ("/kort", "/utförlig"):
+            audience = question[1:]
+            typer.echo(f"Svarslängd: {audience}")
+            continue
+        if question == "/ny":
+            history = []
+            typer.echo("Nytt samtal.")
+            continue
+        try:
+            answer = assistant.ask(question, history=history, audience=audience)
+        except AvtalError as exc:
+            typer.echo(f"Fel: {exc.message} Tips: {exc.hint}", err=True)
+            continue
+        typer.echo("")
+        typer.echo(render_answer(answer))
+        history.append({"role": "user", "content": question})
+        history.append({"role": "assistant", "content": answer.answer})
 
 
 @app.command()

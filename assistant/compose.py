@@ -1,0 +1,245 @@
+"""Extractive answers: the sentences of the top clauses that answer the question, with citations.
+
+Nothing here embeds anything: sentences are scored lexically (IDF-weighted overlap of stems with
+the question, plus cues for the kind of question: who, when, how often, how many, what is), so
+the per-question cost stays at a few milliseconds.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from assistant.types import Source
+from avtal.models import Chunk
+from index.lexical import fold, stem_tokens
+
+# Abbreviations that end in a period without ending a sentence.
+_ABBREV_END = re.compile(
+    r"\b(t\.ex|bl\.a|s\.k|m\.m|m\.fl|o\.s\.v|osv|dvs|d\.v\.s|ca|kap|nr|resp|inkl|exkl|jfr|enl|"
+    r"fr\.o\.m|t\.o\.m|sid|s|st|p|f\.d|bl|a\.a)\.$",
+    re.IGNORECASE,
+)
+_BOUNDARY = re.compile(r"(?<=[.!?])\s+(?=[A-ZÅÄÖ0-9\"”(])")
+_DATE = re.compile(
+    r"\b(19|20)\d\d-\d\d-\d\d\b|\b\d{1,2}\s+(januari|februari|mars|april|maj|juni|juli|augusti|september|"
+    r"oktober|november|december)(\s+(19|20)\d\d)?\b|\b(januari|februari|mars|april|maj|juni|juli|augusti|"
+    r"september|oktober|november|december)\s+(19|20)\d\d\b|\b(19|20)\d\d\b",
+    re.IGNORECASE,
+)
+_NUMBER = re.compile(
+    r"\b\d+\b|\b(en|ett|två|tre|fyra|fem|sex|sju|åtta|nio|tio|elva|tolv|tjugo|hundra)\b", re.I
+)
+_FREQUENCY = re.compile(
+    r"\b(årlig\w*|varje (år|månad|vecka|kvartal|kalenderår)|kvartalsvis|månadsvis|veckovis|"
+    r"gång(er)? (per|om|i) \w+|löpande|regelbundet|\w+ gånger|halvår\w*|vartannat|varannan|inför varje)\b",
+    re.IGNORECASE,
+)
+_RESPONSIBILITY = re.compile(
+    r"\b(ansvar\w*|utser|utse|beslutar|beslut|fastställ\w*|ska|skall|leder|kallar|samordna\w*|"
+    r"rapporterar|följer upp|tar fram|åligger|uppdra\w*)\b",
+    re.IGNORECASE,
+)
+_DEFINITION = re.compile(r"\b(avses|menas|innebär|betyder|är en|är ett|nedan kallad\w*|förkortning|=)", re.I)
+
+
+@dataclass
+class Unit:
+    """A sentence or list item of a clause: an exact span of the clause text."""
+
+    start: int
+    end: int
+    text: str
+    kind: str  # "sentence" | "item" | "lead" (a sentence that introduces a list)
+    stems: set[str] = field(default_factory=set)
+
+
+def _sentence_spans(block: str) -> list[tuple[int, int]]:
+    spans: list[tuple[int, int]] = []
+    start = 0
+    for match in _BOUNDARY.finditer(block):
+        if _ABBREV_END.search(block[start : match.start()]):
+            continue  # "t.ex. Region" does not end a sentence
+        spans.append((start, match.start()))
+        start = match.end()
+    spans.append((start, len(block)))
+    return spans
+
+
+def split_units(text: str) -> list[Unit]:
+    """Sentences and list items of a clause text, as exact spans."""
+    units: list[Unit] = []
+    offset = 0
+    for block in re.split(r"(\n+)", text):
+        if not block.strip() or block.startswith("\n"):
+            offset += len(block)
+            continue
+        if block.startswith("- "):
+            units.append(Unit(offset, offset + len(block), block, "item"))
+        else:
+            for start, end in _sentence_spans(block):
+                part = block[start:end]
+                stripped = part.strip()
+                if stripped:
+                    s = offset + start + (len(part) - len(part.lstrip()))
+                    units.append(Unit(s, s + len(stripped), stripped, "sentence"))
+        offset += len(block)
+    for i, unit in enumerate(units):
+        if (
+            unit.kind == "sentence"
+            and unit.text.endswith(":")
+            and i + 1 < len(units)
+            and units[i + 1].kind == "item"
+        ):
+            unit.kind = "lead"
+        unit.stems = set(stem_tokens(unit.text))
+    return units
+
+
+def question_type(question: str) -> str:
+    """A coarse kind of question: who, when, how_often, how_many, definition, list or other."""
+    q = fold(question)
+    if re.search(r"\bhur ofta\b|\bhur manga ganger\b|\bintervall", q):
+        return "how_often"
+    if re.search(r"\bnar\b|\bvilket datum\b|\bfran och med\b|\bvilket ar\b|\bdatum\b|\bi kraft\b", q):
+        return "when"
+    if re.search(r"\bhur manga\b|\bantal\b|\bhur mycket\b|\bhur lang\b|\bhur stor\b", q):
+        return "how_many"
+    if re.search(r"\bvad (ar|betyder|menas|innebar|star .* for)\b|\bvad ar en\b|\bforkortning", q):
+        return "definition"
+    if re.search(r"\bvilka\b|\bvad ska\b|\bvad ingar\b|\bvilka uppgifter\b|\blista\b|\bvad forvantas\b", q):
+        return "list"
+    if re.search(r"\bvem\b|\bvilken (part|aktor|funktion|instans|niva)\b|\bvems\b|\bvilka ansvarar\b", q):
+        return "who"
+    return "other"
+
+
+_CUES = {
+    "how_often": _FREQUENCY,
+    "when": _DATE,
+    "how_many": _NUMBER,
+    "who": _RESPONSIBILITY,
+    "definition": _DEFINITION,
+}
+
+
+def type_match(qtype: str, text: str) -> bool:
+    """Whether a text holds what the kind of question asks for (a date, a number, an actor...)."""
+    cue = _CUES.get(qtype)
+    return True if cue is None else bool(cue.search(text))
+
+
+class Idf:
+    """Inverse document frequency of stems over the indexed clauses."""
+
+    def __init__(self, chunks: Iterable[Chunk]) -> None:
+        df: Counter[str] = Counter()
+        n = 0
+        for chunk in chunks:
+            n += 1
+            df.update(set(stem_tokens(f"{' '.join(chunk.heading_path)} {chunk.text}")))
+        self.n = max(n, 1)
+        self.df = df
+
+    def __call__(self, stem: str) -> float:
+        return math.log(1 + (self.n - self.df.get(stem, 0) + 0.5) / (self.df.get(stem, 0) + 0.5))
+
+
+def query_stems(terms: Sequence[str]) -> list[str]:
+    """Stems of folded query terms, in order, without duplicates."""
+    out: list[str] = []
+    for term in terms:
+        for stem in stem_tokens(term):
+            if stem not in out:
+                out.append(stem)
+    return out
+
+
+def coverage(stems: Sequence[str], have: set[str], idf: Idf) -> float:
+    """IDF-weighted share of the query stems present in `have`."""
+    total = sum(idf(s) for s in stems)
+    if total == 0:
+        return 0.0
+    return sum(idf(s) for s in stems if s in have) / total
+
+
+def score_units(
+    units: list[Unit], stems: Sequence[str], qtype: str, idf: Idf, secondary: Sequence[str] = ()
+) -> list[float]:
+    """Score each unit: coverage of the question's stems, a little for stems carried from earlier
+    turns (`secondary`), and cues for the kind of question."""
+    scores = []
+    for i, unit in enumerate(units):
+        score = coverage(stems, unit.stems, idf)
+        if secondary:
+            score += 0.3 * coverage(secondary, unit.stems, idf)
+        if type_match(qtype, unit.text) and qtype != "other":
+            score += 0.15
+        if qtype == "list" and unit.kind == "lead":
+            score += 0.2
+        if i == 0:
+            score += 0.03  # a clause usually states its point first
+        if len(unit.text.split()) < 4:
+            score -= 0.2
+        scores.append(score)
+    return scores
+
+
+@dataclass
+class Selection:
+    """The units chosen from one clause for the answer."""
+
+    source: Source
+    units: list[Unit]
+    score: float
+
+    @property
+    def quote(self) -> str:
+        """The words used, as an exact substring of the clause text (a contiguous span)."""
+        text = self.source.chunk.text
+        first, last = self.units[0], self.units[-1]
+        span = text[first.start : last.end]
+        if len(span.split()) <= 120:
+            return span
+        return max(self.units, key=lambda u: len(u.text)).text
+
+
+def select_units(
+    source: Source,
+    stems: Sequence[str],
+    qtype: str,
+    idf: Idf,
+    max_words: int,
+    want_list: bool,
+    secondary: Sequence[str] = (),
+) -> Selection | None:
+    """The best sentence(s) of a clause; a whole list (with its lead-in) when the question asks for one."""
+    units = split_units(source.chunk.text)
+    if not units:
+        return None
+    scores = score_units(units, stems, qtype, idf, secondary)
+    best = max(range(len(units)), key=lambda i: scores[i])
+    chosen = [best]
+    if want_list or units[best].kind in ("lead", "item"):
+        # take the whole list the best unit belongs to, with its lead-in sentence
+        lead = best
+        while lead > 0 and units[lead].kind == "item":
+            lead -= 1
+        if units[lead].kind == "lead" or (lead + 1 < len(units) and units[lead + 1].kind == "item"):
+            end = lead + 1
+            while end < len(units) and units[end].kind == "item":
+                end += 1
+            if end - lead > 1:
+                chosen = list(range(lead, end))
+    if len(chosen) == 1:
+        # a following sentence that also scores well (or completes a short one) joins
+        words_used = len(units[best].text.split())
+        nxt = best + 1
+        follows = nxt < len(units) and units[nxt].kind == "sentence" and words_used < max_words * 0.6
+        if follows and scores[nxt] >= 0.5 * scores[best] and scores[nxt] > 0.2:
+            chosen.append(nxt)
+    chosen.sort()
+    return Selection(source, [units[i] for i in chosen], scores[best])

@@ -1,0 +1,470 @@
+"""The assistant: one entry point shared by the CLI, the API, the UI and the evaluation.
+
+    assistant = Assistant.from_settings()
+    answer = assistant.ask("Vem utser samordnande vårdcentral?", history=[], audience="kort")
+
+Everything heavy (index, glossary, IDF table, embedder on first dense search) loads once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+import time
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from assistant.compose import (
+    Idf,
+    Selection,
+    coverage,
+    query_stems,
+    question_type,
+    select_units,
+    type_match,
+)
+from assistant.confidence import Evidence, load_model
+from assistant.retrieval import HybridRetriever, SearchQuery, build_query, content_words
+from assistant.types import AUDIENCES, Answer, Citation, Source, Turn
+from avtal.errors import AvtalError
+from avtal.privacy import mask_personal_ids
+from avtal.settings import Settings
+from index.lexical import stem_tokens
+
+if TYPE_CHECKING:
+    from assistant.glossary import Glossary
+    from index.store import IndexVersion
+
+log = logging.getLogger(__name__)
+
+MAX_QUESTION_CHARS = 2000
+_DATE_RE = re.compile(
+    r"\b(19|20)\d\d-\d\d-\d\d\b|\b\d{1,2} (januari|februari|mars|april|maj|juni|juli|augusti|september|"
+    r"oktober|november|december) (19|20)\d\d\b|\b(januari|februari|mars|april|maj|juni|juli|augusti|"
+    r"september|oktober|november|december) (19|20)\d\d\b",
+    re.IGNORECASE,
+)
+
+ABSTAIN_TEXT = (
+    "Det framgår inte av de dokument som jag har tillgång till. "
+    "Fråga gärna din chef eller den som förvaltar överenskommelsen."
+)
+MASKED_NOTE = "Ett personnummer togs bort ur frågan. Skriv aldrig patientuppgifter här."
+LLM_FALLBACK_NOTE = "Språkmodellen kunde inte nås, så svaret är hämtat ordagrant ur dokumenten i stället."
+
+
+class QuestionError(AvtalError):
+    code = "bad_question"
+    default_hint = "Skriv en fråga på högst 2 000 tecken, till exempel: Vem ansvarar för SIP?"
+
+
+@dataclass
+class Prepared:
+    """A question made ready: masked, its query built, its clauses retrieved."""
+
+    question: str
+    history: list[Turn]
+    query: SearchQuery
+    sources: list[Source]
+    notes: list[str]
+
+
+def _turns(history: Sequence[Turn | dict[str, Any]] | None) -> list[Turn]:
+    turns: list[Turn] = []
+    for item in history or []:
+        if isinstance(item, Turn):
+            turns.append(item)
+            continue
+        if not isinstance(item, dict) or item.get("role") not in ("user", "assistant"):
+            raise QuestionError(
+                "Historiken har fel format.",
+                'Skicka historiken som en lista med {"role": "user" eller "assistant", "content": text}.',
+            )
+        turns.append(Turn(item["role"], str(item.get("content", ""))))
+    return turns
+
+
+class Assistant:
+    """Retrieval, evidence, answer composition and (optionally) an LLM, over one index version."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        version: IndexVersion,
+        glossary: Glossary | None = None,
+        llm: Any | None = None,
+        retriever: HybridRetriever | None = None,
+    ) -> None:
+        self.settings = settings
+        self.version = version
+        self.glossary = glossary
+        self.llm = llm
+        self.retriever = retriever or HybridRetriever(version, settings.assistant)
+        self.idf = Idf(version.chunks)
+        self._chunk_stems = {
+            c.id: set(stem_tokens(f"{' '.join(c.heading_path)} {c.text}")) for c in version.chunks
+        }
+        self.model = load_model()
+
+    @classmethod
+    def from_settings(cls, settings: Settings | None = None) -> Assistant:
+        from assistant.glossary import Glossary
+        from index.store import IndexStore
+        from ingest.chunking import chunking_signature
+
+        settings = settings or Settings()
+        store = IndexStore(settings, chunking_signature=chunking_signature(settings.ingest))
+        version = store.open()
+        glossary = Glossary.build(version.chunks, settings.assistant.glossary_file)
+        llm = None
+        if settings.llm.base_url:
+            from assistant.llm import LLMAnswerer
+
+            llm = LLMAnswerer(settings.llm)
+        return cls(settings, version, glossary=glossary, llm=llm)
+
+    # ------------------------------------------------------------------ the steps
+
+    def prepare(
+        self,
+        question: str,
+        history: Sequence[Turn | dict[str, Any]] | None = None,
+        documents: Sequence[str] | None = None,
+    ) -> Prepared:
+        if not isinstance(question, str) or not question.strip():
+            raise QuestionError("Frågan är tom.")
+        if len(question) > MAX_QUESTION_CHARS:
+            raise QuestionError(f"Frågan är för lång ({len(question)} tecken, högst {MAX_QUESTION_CHARS}).")
+        turns = _turns(history)
+        notes: list[str] = []
+        masked, count = mask_personal_ids(question.strip())
+        masked_turns = []
+        for turn in turns:
+            content, n = mask_personal_ids(turn.content)
+            count += n
+            masked_turns.append(Turn(turn.role, content))
+        if count:
+            notes.append(MASKED_NOTE)
+        if documents:
+            unknown = sorted(set(documents) - set(self.version.documents))
+            if unknown:
+                raise QuestionError(
+                    f"Okänt dokument: {', '.join(unknown)}.",
+                    "Välj bland dokumenten i indexet (se listan över dokument).",
+                )
+        query = build_query(masked, masked_turns, self.glossary)
+        if query.followup and self.llm is not None:
+            condensed = self.llm.condense(masked, masked_turns)
+            if condensed and condensed != masked:
+                query = build_query(f"{masked} {condensed}", [], self.glossary)
+                query.followup = True
+        sources = self.retriever.retrieve(query, k=self.settings.assistant.top_k, documents=documents)
+        sources = self._prefer_in_force(sources)
+        sources = self._definitions_first(masked, sources, documents)
+        return Prepared(masked, masked_turns, query, sources, notes)
+
+    def _definitions_first(
+        self, question: str, sources: list[Source], documents: Sequence[str] | None
+    ) -> list[Source]:
+        """For "vad betyder X?", the clause where the documents define X comes first."""
+        if self.glossary is None or question_type(question) != "definition":
+            return sources
+        chunks = {c.id: c for c in self.version.chunks}
+        defining = [
+            cid
+            for term in self.glossary.find(question)
+            for cid in term.defined_in
+            if cid in chunks and (not documents or chunks[cid].doc_id in documents)
+        ]
+        if not defining:
+            return sources
+        top = sources[0].score if sources else 1.0
+        by_id = {s.chunk.id: s for s in sources}
+        first = []
+        for cid in dict.fromkeys(defining):
+            source = by_id.pop(cid, None) or Source(chunks[cid], top, {})
+            source.signals["glossary"] = 1.0
+            first.append(source)
+        return [*first, *by_id.values()][: self.settings.assistant.top_k]
+
+    def assess(self, prepared: Prepared) -> tuple[list[Selection], Evidence]:
+        """The best sentences of the top clauses, and the evidence that they answer the question."""
+        stems = self.question_stems(prepared.question)
+        carried = [s for s in query_stems(content_words(prepared.query.carried)) if s not in stems]
+        qtype = question_type(prepared.question)
+        max_words = self.settings.assistant.short_answer_words
+        selections: list[Selection] = []
+        for source in prepared.sources[:5]:
+            sel = select_units(source, stems, qtype, self.idf, max_words, qtype == "list", carried)
+            if sel is not None:
+                selections.append(sel)
+        return selections, self.evidence(prepared, selections[0] if selections else None)
+
+    def question_stems(self, question: str) -> list[str]:
+        """Stems of the question's content words and of their glossary expansions."""
+        expanded = self.glossary.expand_query(question) if self.glossary is not None else question
+        return query_stems(content_words(expanded))
+
+    def evidence(self, prepared: Prepared, selection: Selection | None) -> Evidence:
+        stems = query_stems(prepared.query.terms)
+        if not prepared.sources or not stems:
+            return Evidence(0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
+        top = prepared.sources[0]
+        signals = top.signals
+        in_stem = 0 < signals.get("rank_stem", 0) <= 3 or 0 < signals.get("rank_char", 0) <= 3
+        in_dense = 0 < signals.get("rank_dense", 0) <= 3
+        top3: set[str] = set()
+        for source in prepared.sources[:3]:
+            top3 |= self._chunk_stems[source.chunk.id]
+        qtype = question_type(prepared.question)
+        sentence_cov = 0.0
+        if selection is not None:
+            have: set[str] = set().union(*(u.stems for u in selection.units))
+            sentence_cov = coverage(stems, have, self.idf)
+        return Evidence(
+            coverage_clause=coverage(stems, self._chunk_stems[top.chunk.id], self.idf),
+            coverage_sentence=sentence_cov,
+            agreement=1.0 if signals.get("glossary") else (float(in_stem) + float(in_dense)) / 2,
+            type_match=1.0 if type_match(qtype, top.chunk.text) else 0.0,
+            dense=float(signals.get("score_dense", 0.0)),
+            coverage_top3=coverage(stems, top3, self.idf),
+        )
+
+    def _prefer_in_force(self, sources: list[Source]) -> list[Source]:
+        """Documents in force before superseded or expired ones that answer alike."""
+        today = dt.date.today().isoformat()
+        superseded = {s for d in self.version.documents.values() for s in d.get("supersedes") or []}
+
+        def penalty(source: Source) -> float:
+            doc = self.version.documents.get(source.chunk.doc_id, {})
+            expired = bool(doc.get("valid_to")) and str(doc.get("valid_to")) < today
+            return 0.85 if (source.chunk.doc_id in superseded or expired) else 1.0
+
+        return sorted(sources, key=lambda s: -s.score * penalty(s))
+
+    def document_notes(self, doc_id: str) -> list[str]:
+        """Warnings for a cited document: old, expired or superseded."""
+        doc = self.version.documents.get(doc_id, {})
+        notes: list[str] = []
+        title = doc.get("title", doc_id)
+        year = str(doc.get("date") or "")[:4]
+        today = dt.date.today()
+        if year.isdigit() and today.year - int(year) > self.settings.assistant.stale_after_years:
+            notes.append(f"Dokumentet är från {year} och kan vara inaktuellt ({title}).")
+        if doc.get("valid_to") and str(doc["valid_to"]) < today.isoformat():
+            notes.append(f"{title} gällde till {doc['valid_to']} och kan vara ersatt.")
+        for other in self.version.documents.values():
+            if doc_id in (other.get("supersedes") or []):
+                notes.append(f"{title} har ersatts av {other.get('title')}.")
+        return notes
+
+    # ------------------------------------------------------------------ the entry point
+
+    def ask(
+        self,
+        question: str,
+        history: Sequence[Turn | dict[str, Any]] | None = None,
+        audience: str = "kort",
+        documents: Sequence[str] | None = None,
+    ) -> Answer:
+        if audience not in AUDIENCES:
+            raise QuestionError(f"Okänd målgrupp: {audience!r}.", "Välj 'kort' eller 'utförlig'.")
+        started = time.perf_counter()
+        prepared = self.prepare(question, history, documents)
+        retrieved = time.perf_counter()
+        answer = self.compose(prepared, audience)
+        done = time.perf_counter()
+        answer.timings_ms = {
+            "retrieval": round((retrieved - started) * 1000, 2),
+            "answer": round((done - retrieved) * 1000, 2),
+            "total": round((done - started) * 1000, 2),
+        }
+        return answer
+
+    def compose(self, prepared: Prepared, audience: str) -> Answer:
+        stems = self.question_stems(prepared.question)
+        qtype = question_type(prepared.question)
+        selections, evidence = self.assess(prepared)
+        first = selections[0] if selections else None
+        confidence = self.model(evidence) if first is not None else 0.0
+        answer_id = uuid.uuid4().hex
+        notes = list(prepared.notes)
+        if first is None or confidence < self.model.threshold:
+            return Answer(
+                id=answer_id,
+                answer=ABSTAIN_TEXT,
+                abstained=True,
+                confidence=round(confidence, 4),
+                audience=audience,
+                suggestions=self.suggestions(prepared.sources),
+                notes=notes,
+            )
+        chosen = self._choose(selections, stems, qtype, audience)
+        text, citations = self._render(chosen, audience)
+        if self.llm is not None:
+            llm_answer = self._llm_answer(prepared, audience, stems, qtype, notes)
+            if llm_answer is not None:
+                text, citations = llm_answer
+        for doc_id in dict.fromkeys(c.document for c in citations):
+            notes.extend(self.document_notes(doc_id))
+        conflict = self._conflict(chosen) if qtype == "when" else None
+        if conflict:
+            notes.append(conflict)
+        if self.glossary is not None:
+            text = self.glossary.explain_in(text)
+        return Answer(
+            id=answer_id,
+            answer=text,
+            abstained=False,
+            confidence=round(confidence, 4),
+            audience=audience,
+            citations=citations,
+            notes=notes,
+        )
+
+    # ------------------------------------------------------------------ composition helpers
+
+    def _choose(
+        self, selections: list[Selection], stems: list[str], qtype: str, audience: str
+    ) -> list[Selection]:
+        """The best clause, then clauses that add what it lacks (another part of the question, or a
+        different date from another document)."""
+        chosen = [selections[0]]
+        covered = set().union(*(u.stems for u in selections[0].units))
+        limit = 2 if audience == "kort" else 3
+        for sel in selections[1:]:
+            if len(chosen) >= limit:
+                break
+            have = set().union(*(u.stems for u in sel.units))
+            adds = [s for s in stems if s in have and s not in covered and self.idf(s) > 1.0]
+            differs_in_date = (
+                qtype == "when"
+                and sel.source.chunk.doc_id != chosen[0].source.chunk.doc_id
+                and (
+                    _dates(" ".join(u.text for u in sel.units))
+                    - _dates(" ".join(u.text for u in chosen[0].units))
+                )
+            )
+            sentence_like = (
+                all(len(u.text.split()) >= 5 for u in sel.units) and sel.units[0].text[:1].isupper()
+            )
+            if sentence_like and ((adds and sel.score > 0.3) or differs_in_date):
+                chosen.append(sel)
+                covered |= have
+        return chosen
+
+    def _render(self, chosen: list[Selection], audience: str) -> tuple[str, list[Citation]]:
+        parts: list[str] = []
+        citations: list[Citation] = []
+        for n, sel in enumerate(chosen, start=1):
+            chunk = sel.source.chunk
+            if audience == "utförlig":
+                head = " ".join(p for p in (chunk.section, chunk.heading) if p) or chunk.title
+                pages = ", ".join(map(str, chunk.pages))
+                parts.append(f"{head} ({chunk.title}, s. {pages}):\n{chunk.text} [{n}]")
+            else:
+                body = (
+                    "\n".join(u.text for u in sel.units)
+                    if any(u.kind == "item" for u in sel.units)
+                    else " ".join(u.text for u in sel.units)
+                )
+                parts.append(f"{body} [{n}]")
+            citations.append(
+                Citation(
+                    n=n,
+                    document=chunk.doc_id,
+                    title=chunk.title,
+                    doc_type=chunk.doc_type,
+                    date=chunk.date,
+                    section=chunk.section,
+                    heading=chunk.heading,
+                    pages=list(chunk.pages),
+                    quote=sel.quote if audience == "kort" else chunk.text,
+                    text=chunk.text,
+                    anchor=chunk.anchor,
+                    score=round(sel.source.score, 5),
+                )
+            )
+        return "\n\n".join(parts), citations
+
+    def _llm_answer(
+        self, prepared: Prepared, audience: str, stems: list[str], qtype: str, notes: list[str]
+    ) -> tuple[str, list[Citation]] | None:
+        """The LLM's verified answer with its citations, or None (the extractive answer stands)."""
+        from assistant.llm import LLMError, LLMSource
+
+        sources = prepared.sources[:5]
+        llm_sources = [LLMSource.from_chunk(n, s.chunk) for n, s in enumerate(sources, start=1)]
+        try:
+            result = self.llm.answer(prepared.question, llm_sources, prepared.history, audience)  # type: ignore[union-attr]
+        except LLMError:
+            log.warning("LLM endpoint failed; extractive answer used")
+            notes.append(LLM_FALLBACK_NOTE)
+            return None
+        notes.extend(n for n in result.notes if n not in notes)
+        if not result.verification.ok or not result.cited:
+            return None
+        citations: list[Citation] = []
+        for n in result.cited:
+            if not 1 <= n <= len(sources):
+                continue
+            source = sources[n - 1]
+            claim = " ".join(k.text for k in result.verification.kept if n in k.cites)
+            sel = select_units(source, query_stems([*stems, *stem_tokens(claim)]), qtype, self.idf, 60, False)
+            chunk = source.chunk
+            citations.append(
+                Citation(
+                    n=n,
+                    document=chunk.doc_id,
+                    title=chunk.title,
+                    doc_type=chunk.doc_type,
+                    date=chunk.date,
+                    section=chunk.section,
+                    heading=chunk.heading,
+                    pages=list(chunk.pages),
+                    quote=sel.quote if sel is not None else chunk.text,
+                    text=chunk.text,
+                    anchor=chunk.anchor,
+                    score=round(source.score, 5),
+                )
+            )
+        return (result.text, citations) if citations else None
+
+    def _conflict(self, chosen: list[Selection]) -> str | None:
+        by_doc: dict[str, set[str]] = {}
+        for sel in chosen:
+            by_doc.setdefault(sel.source.chunk.doc_id, set()).update(
+                _dates(" ".join(u.text for u in sel.units))
+            )
+        if len([d for d in by_doc.values() if d]) < 2:
+            return None
+        distinct = {frozenset(d) for d in by_doc.values() if d}
+        if len(distinct) < 2:
+            return None
+        described = "; ".join(
+            f"{self.version.documents.get(doc, {}).get('title', doc)} "
+            f"({self.version.documents.get(doc, {}).get('date') or 'odaterat'}): {', '.join(sorted(dates))}"
+            for doc, dates in by_doc.items()
+            if dates
+        )
+        return f"Källorna anger olika uppgifter: {described}."
+
+    def suggestions(self, sources: list[Source]) -> list[str]:
+        """The closest topics that the documents do cover (for an abstention)."""
+        out: list[str] = []
+        for source in sources[:5]:
+            chunk = source.chunk
+            label = chunk.heading_path[-1] if chunk.heading_path else chunk.title
+            item = f"{label} ({chunk.title})"
+            if item not in out:
+                out.append(item)
+            if len(out) == 3:
+                break
+        return out
+
+
+def _dates(text: str) -> set[str]:
+    return {m.group(0).lower() for m in _DATE_RE.finditer(text)}

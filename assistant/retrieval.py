@@ -1,0 +1,159 @@
+"""Hybrid retrieval: two BM25 views of folded text and e5 vectors, fused by reciprocal rank.
+
+The question is first turned into a search query: personal ids masked, a follow-up ("och för barn
+då?") given the topic of the earlier user turns, abbreviations and staff wording expanded through
+the glossary. Each retriever returns its ranking; `fuse` combines them, and the signals behind
+each fused rank travel with the Source so the answerer can judge the evidence.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Protocol
+
+from assistant.types import Source, Turn
+from index.lexical import fold, words
+
+if TYPE_CHECKING:
+    from assistant.glossary import Glossary
+    from avtal.settings import AssistantSettings
+    from index.store import IndexVersion
+
+MODES = ("stem", "char", "dense")
+
+# A short question that starts like this, or ends in "då?", leans on what was said before.
+_FOLLOWUP_START = re.compile(
+    r"^(och|men|samt|eller|än|också|även|hur är det med|gäller (det|detta|samma)|vad gäller|"
+    r"vad händer (då|sen|sedan)|om (det|den|man))\b",
+    re.IGNORECASE,
+)
+_FOLLOWUP_REFERENCE = re.compile(
+    r"\b(då|det|den|dem|detta|dessa|dom|där|dit|samma|sådan|sådana|dess|deras|denne|hen)\b\s*\??$"
+    r"|\b(det där|den där|de där|dom där|ovan|nyss)\b",
+    re.IGNORECASE,
+)
+# Question words carry no topic: they are not searched for, nor counted as content.
+QUESTION_WORDS = frozenset(
+    fold(w)
+    for w in (
+        "vem vilka vilken vilket vad var hur när varför vart vems "
+        "finns gäller står säger betyder menas innebär göra gör görs får måste kunna kan "
+        "ska skall behöver enligt dokumenten dokumentet riktlinjen överenskommelsen egentligen "
+        "nån något några någon man jag vi ni du typ liksom alltså asså ok okej hej tack snälla"
+    ).split()
+)
+
+
+class Retriever(Protocol):
+    """What the answerer needs from retrieval (the API and UI may also call it)."""
+
+    def retrieve(
+        self, query: SearchQuery, k: int = 8, documents: Sequence[str] | None = None
+    ) -> list[Source]: ...
+
+
+@dataclass
+class SearchQuery:
+    """What is searched: the question, what it carries from earlier turns, and its expansion."""
+
+    question: str
+    text: str  # what the retrievers search for
+    terms: list[str] = field(default_factory=list)  # folded content words of the question (+ carried)
+    carried: str = ""  # text carried from earlier user turns ("" when the question stands alone)
+    followup: bool = False
+
+
+def content_words(text: str) -> list[str]:
+    """Folded words of a text that carry its topic (stop words and question words removed)."""
+    return [w for w in words(text) if w not in QUESTION_WORDS and (len(w) > 1 or w.isdigit())]
+
+
+def is_followup(question: str, history: Sequence[Turn]) -> bool:
+    """Whether a question leans on earlier user turns: short, starts like a continuation, or refers back."""
+    if not any(turn.role == "user" for turn in history):
+        return False
+    text = question.strip()
+    content = content_words(text)
+    if len(content) <= 2:
+        return True
+    if _FOLLOWUP_START.match(text):
+        return True
+    return len(content) <= 5 and bool(_FOLLOWUP_REFERENCE.search(text))
+
+
+def build_query(question: str, history: Sequence[Turn], glossary: Glossary | None = None) -> SearchQuery:
+    """Turn a (masked) question and the conversation into a search query."""
+    followup = is_followup(question, history)
+    carried = ""
+    if followup:
+        earlier = [t.content for t in history if t.role == "user"][-2:]
+        carried = " ".join(earlier)
+    text = f"{question} {carried}".strip()
+    if glossary is not None:
+        text = glossary.expand_query(text)
+    terms = content_words(question)
+    if carried:
+        terms += [w for w in content_words(carried) if w not in terms]
+    return SearchQuery(question=question, text=text, terms=terms, carried=carried, followup=followup)
+
+
+def fuse(rankings: dict[str, list[str]], k: int, weights: dict[str, float] | None = None) -> dict[str, float]:
+    """Reciprocal rank fusion: sum over retrievers of weight / (k + rank)."""
+    scores: dict[str, float] = {}
+    for mode, ids in rankings.items():
+        weight = (weights or {}).get(mode, 1.0)
+        for rank, chunk_id in enumerate(ids, start=1):
+            scores[chunk_id] = scores.get(chunk_id, 0.0) + weight / (k + rank)
+    return scores
+
+
+class HybridRetriever:
+    """BM25 on stems, BM25 on character 4-grams and e5 vectors over one index version, fused."""
+
+    def __init__(
+        self,
+        version: IndexVersion,
+        settings: AssistantSettings,
+        modes: Sequence[str] = MODES,
+        weights: dict[str, float] | None = None,
+    ) -> None:
+        self.version = version
+        self.settings = settings
+        self.modes = tuple(modes)
+        self.weights = weights or {}
+        self._chunks = {chunk.id: chunk for chunk in version.chunks}
+
+    def rankings(self, text: str, n: int) -> tuple[dict[str, list[str]], dict[str, dict[str, float]]]:
+        """Each retriever's ranked ids and raw scores for a query text."""
+        ranked: dict[str, list[str]] = {}
+        raw: dict[str, dict[str, float]] = {}
+        for mode in self.modes:
+            if mode == "dense":
+                hits = self.version.vector_search(text, n)
+            else:
+                hits = self.version.lexical.search(text, n, mode=mode)  # type: ignore[arg-type]
+            ranked[mode] = [chunk_id for chunk_id, _ in hits if chunk_id in self._chunks]
+            raw[mode] = dict(hits)
+        return ranked, raw
+
+    def retrieve(
+        self, query: SearchQuery, k: int = 8, documents: Sequence[str] | None = None
+    ) -> list[Source]:
+        n = self.settings.candidates * (3 if documents else 1)
+        ranked, raw = self.rankings(query.text, n)
+        if documents:
+            allowed = set(documents)
+            ranked = {m: [i for i in ids if self._chunks[i].doc_id in allowed] for m, ids in ranked.items()}
+        fused = fuse(ranked, self.settings.rrf_k, self.weights)
+        order = sorted(fused, key=lambda cid: (-fused[cid], self._chunks[cid].order))[:k]
+        sources: list[Source] = []
+        for chunk_id in order:
+            signals: dict[str, float] = {}
+            for mode in self.modes:
+                ids = ranked.get(mode, [])
+                signals[f"rank_{mode}"] = float(ids.index(chunk_id) + 1) if chunk_id in ids else 0.0
+                signals[f"score_{mode}"] = float(raw.get(mode, {}).get(chunk_id, 0.0))
+            sources.append(Source(chunk=self._chunks[chunk_id], score=fused[chunk_id], signals=signals))
+        return sources
