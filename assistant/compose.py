@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from assistant.types import Source
 from avtal.models import Chunk
-from index.lexical import fold, stem_tokens
+from index.lexical import fold, stem_tokens, words
 
 # Abbreviations that end in a period without ending a sentence.
 _ABBREV_END = re.compile(
@@ -31,7 +31,7 @@ _DATE = re.compile(
     re.IGNORECASE,
 )
 _NUMBER = re.compile(
-    r"\b\d+\b|\b(en|ett|två|tre|fyra|fem|sex|sju|åtta|nio|tio|elva|tolv|tjugo|hundra)\b", re.I
+    r"\b\d+\b|\b(två|tre|fyra|fem|sex|sju|åtta|nio|tio|elva|tolv|tjugo|hundra|tusen)\b", re.I
 )
 _FREQUENCY = re.compile(
     r"\b(årlig\w*|varje (år|månad|vecka|kvartal|kalenderår)|kvartalsvis|månadsvis|veckovis|"
@@ -138,11 +138,31 @@ class Idf:
     def __init__(self, chunks: Iterable[Chunk]) -> None:
         df: Counter[str] = Counter()
         n = 0
-        for chunk in chunks:
+        chunks_list = list(chunks)
+        for chunk in chunks_list:
             n += 1
             df.update(set(stem_tokens(f"{' '.join(chunk.heading_path)} {chunk.text}")))
         self.n = max(n, 1)
         self.df = df
+        self.known = set(df)
+        self._folded_words: set[str] = set()
+        for chunk in chunks_list:
+            self._folded_words.update(words(f"{' '.join(chunk.heading_path)} {chunk.text}"))
+        self.max = math.log(1 + (self.n + 0.5) / 0.5)  # the IDF of a stem no clause contains
+
+    def is_known_word(self, word: str) -> bool:
+        """Whether a folded word occurs in the corpus, as itself, by its stem, or as a compound of
+        two corpus words ("spelberoende" = "spel" + "beroende")."""
+        if word in self._folded_words or any(s in self.known for s in stem_tokens(word)):
+            return True
+        if len(word) < 7:
+            return False
+        for cut in range(3, len(word) - 2):
+            head, tail = word[:cut], word[cut:]
+            head_known = head in self._folded_words or head.rstrip("s") in self._folded_words
+            if head_known and (tail in self._folded_words or any(s in self.known for s in stem_tokens(tail))):
+                return True
+        return False
 
     def __call__(self, stem: str) -> float:
         return math.log(1 + (self.n - self.df.get(stem, 0) + 0.5) / (self.df.get(stem, 0) + 0.5))

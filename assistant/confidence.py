@@ -18,7 +18,16 @@ from functools import lru_cache
 from pathlib import Path
 
 RESOURCE = Path(__file__).resolve().parent / "resources" / "confidence.json"
-FEATURES = ("coverage_clause", "coverage_sentence", "agreement", "type_match", "dense", "coverage_top3")
+FEATURES = (
+    "coverage_clause",
+    "coverage_sentence",
+    "agreement",
+    "type_match",
+    "dense",
+    "coverage_top3",
+    "missing_idf",
+    "unknown_share",
+)
 
 
 @dataclass
@@ -29,6 +38,8 @@ class Evidence:
     type_match: float  # 1 when the clause holds what the kind of question asks for
     dense: float  # cosine of the best clause in the dense ranking (0 when absent)
     coverage_top3: float  # share of question stems found in any of the three best clauses
+    missing_idf: float  # the rarest question stem absent from the three best clauses (IDF, 0-1)
+    unknown_share: float  # IDF-weighted share of question stems that occur nowhere in the corpus
 
     def vector(self) -> list[float]:
         return [float(getattr(self, name)) for name in FEATURES]
@@ -57,7 +68,7 @@ class ConfidenceModel:
 
 
 # Before calibration: a hand-set model that leans on coverage (replaced by the fitted file).
-DEFAULT = ConfidenceModel(weights=[5.0, 2.0, 1.0, 1.0, 3.0, 1.0], bias=-7.0, threshold=0.35)
+DEFAULT = ConfidenceModel(weights=[5.0, 2.0, 1.0, 1.0, 3.0, 1.0, -2.0, -3.0], bias=-6.0, threshold=0.35)
 
 
 @lru_cache(maxsize=4)
@@ -71,7 +82,7 @@ def load_model(path: Path = RESOURCE) -> ConfidenceModel:
 
 
 def fit(
-    rows: list[tuple[list[float], int]], l2: float = 0.5, steps: int = 4000, lr: float = 0.1
+    rows: list[tuple[list[float], int]], l2: float = 2.0, steps: int = 20000, lr: float = 1.0
 ) -> tuple[list[float], float]:
     """Logistic regression by gradient descent (few features, few rows: no library needed).
 

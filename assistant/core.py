@@ -27,10 +27,12 @@ from assistant.compose import (
     type_match,
 )
 from assistant.confidence import Evidence, load_model
+from assistant.rerank import CANDIDATES, load_reranker
+from assistant.rerank import features as rerank_features
 from assistant.retrieval import HybridRetriever, SearchQuery, build_query, content_words
 from assistant.types import AUDIENCES, Answer, Citation, Source, Turn
 from avtal.errors import AvtalError
-from avtal.privacy import mask_personal_ids
+from avtal.privacy import MASK, mask_personal_ids
 from avtal.settings import Settings
 from index.lexical import stem_tokens
 
@@ -107,7 +109,9 @@ class Assistant:
         self._chunk_stems = {
             c.id: set(stem_tokens(f"{' '.join(c.heading_path)} {c.text}")) for c in version.chunks
         }
+        self._heading_stems = {c.id: set(stem_tokens(" ".join(c.heading_path))) for c in version.chunks}
         self.model = load_model()
+        self.reranker = load_reranker()
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None) -> Assistant:
@@ -155,13 +159,19 @@ class Assistant:
                     f"Okänt dokument: {', '.join(unknown)}.",
                     "Välj bland dokumenten i indexet (se listan över dokument).",
                 )
-        query = build_query(masked, masked_turns, self.glossary)
+        searched = masked.replace(MASK, " ").strip() or masked
+        query = build_query(
+            searched, [Turn(t.role, t.content.replace(MASK, " ")) for t in masked_turns], self.glossary
+        )
         if query.followup and self.llm is not None:
             condensed = self.llm.condense(masked, masked_turns)
             if condensed and condensed != masked:
                 query = build_query(f"{masked} {condensed}", [], self.glossary)
                 query.followup = True
-        sources = self.retriever.retrieve(query, k=self.settings.assistant.top_k, documents=documents)
+        sources = self.retriever.retrieve(
+            query, k=max(CANDIDATES, self.settings.assistant.top_k), documents=documents
+        )
+        sources = self.rerank(query, sources)[: self.settings.assistant.top_k]
         sources = self._prefer_in_force(sources)
         sources = self._definitions_first(masked, sources, documents)
         return Prepared(masked, masked_turns, query, sources, notes)
@@ -190,6 +200,37 @@ class Assistant:
             first.append(source)
         return [*first, *by_id.values()][: self.settings.assistant.top_k]
 
+    def rerank(self, query: SearchQuery, sources: list[Source]) -> list[Source]:
+        """Order the fused candidates by the learned reranker (the fused order when it has none)."""
+        if self.reranker is None or not sources:
+            return sources
+        stems = self.question_stems(query.question)
+        carried = [s for s in query_stems(content_words(query.carried)) if s not in stems]
+        top = max(s.score for s in sources)
+        scored = [
+            (
+                self.reranker.score(
+                    rerank_features(
+                        s,
+                        top,
+                        stems,
+                        carried,
+                        self._chunk_stems[s.chunk.id],
+                        self._heading_stems[s.chunk.id],
+                        self.idf,
+                    )
+                ),
+                i,
+                s,
+            )
+            for i, s in enumerate(sources)
+        ]
+        scored.sort(key=lambda t: (-t[0], t[1]))
+        for probability, _, source in scored:
+            source.signals["fused"] = source.score
+            source.score = probability  # what the order (and the citation's score) rests on
+        return [s for _, _, s in scored]
+
     def assess(self, prepared: Prepared) -> tuple[list[Selection], Evidence]:
         """The best sentences of the top clauses, and the evidence that they answer the question."""
         stems = self.question_stems(prepared.question)
@@ -203,6 +244,14 @@ class Assistant:
                 selections.append(sel)
         return selections, self.evidence(prepared, selections[0] if selections else None)
 
+    def unknown_share(self, question: str) -> float:
+        """Share of the question's content words that the corpus never uses (nor composes from its
+        words): "semesterdagar", "maxtaxan" - a sign that the documents are about something else."""
+        terms = [w for w in content_words(question) if len(w) > 2 and not w.isdigit()]
+        if not terms:
+            return 0.0
+        return sum(not self.idf.is_known_word(w) for w in terms) / len(terms)
+
     def question_stems(self, question: str) -> list[str]:
         """Stems of the question's content words and of their glossary expansions."""
         expanded = self.glossary.expand_query(question) if self.glossary is not None else question
@@ -211,7 +260,7 @@ class Assistant:
     def evidence(self, prepared: Prepared, selection: Selection | None) -> Evidence:
         stems = query_stems(prepared.query.terms)
         if not prepared.sources or not stems:
-            return Evidence(0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
+            return Evidence(0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 1.0)
         top = prepared.sources[0]
         signals = top.signals
         in_stem = 0 < signals.get("rank_stem", 0) <= 3 or 0 < signals.get("rank_char", 0) <= 3
@@ -221,6 +270,7 @@ class Assistant:
             top3 |= self._chunk_stems[source.chunk.id]
         qtype = question_type(prepared.question)
         sentence_cov = 0.0
+        answer_text = " ".join(u.text for u in selection.units) if selection is not None else top.chunk.text
         if selection is not None:
             have: set[str] = set().union(*(u.stems for u in selection.units))
             sentence_cov = coverage(stems, have, self.idf)
@@ -228,9 +278,11 @@ class Assistant:
             coverage_clause=coverage(stems, self._chunk_stems[top.chunk.id], self.idf),
             coverage_sentence=sentence_cov,
             agreement=1.0 if signals.get("glossary") else (float(in_stem) + float(in_dense)) / 2,
-            type_match=1.0 if type_match(qtype, top.chunk.text) else 0.0,
+            type_match=1.0 if type_match(qtype, answer_text) else 0.0,
             dense=float(signals.get("score_dense", 0.0)),
             coverage_top3=coverage(stems, top3, self.idf),
+            missing_idf=max((self.idf(s) for s in stems if s not in top3), default=0.0) / self.idf.max,
+            unknown_share=self.unknown_share(prepared.question),
         )
 
     def _prefer_in_force(self, sources: list[Source]) -> list[Source]:

