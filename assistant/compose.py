@@ -88,13 +88,9 @@ def split_units(text: str) -> list[Unit]:
                     units.append(Unit(s, s + len(stripped), stripped, "sentence"))
         offset += len(block)
     for i, unit in enumerate(units):
-        if (
-            unit.kind == "sentence"
-            and unit.text.endswith(":")
-            and i + 1 < len(units)
-            and units[i + 1].kind == "item"
-        ):
-            unit.kind = "lead"
+        introduces_list = unit.text.endswith(":") or not unit.text.endswith((".", "!", "?"))
+        if unit.kind == "sentence" and introduces_list and i + 1 < len(units) and units[i + 1].kind == "item":
+            unit.kind = "lead"  # "Parterna ska:" or "Samrådsgruppernas syfte är att" before a list
         unit.stems = set(stem_tokens(unit.text))
     return units
 
@@ -202,7 +198,9 @@ def score_units(
             score += 0.2
         if i == 0:
             score += 0.03  # a clause usually states its point first
-        if len(unit.text.split()) < 4:
+        if len(unit.text.split()) < 4 and not (
+            qtype in ("when", "how_many") and type_match(qtype, unit.text)
+        ):
             score -= 0.2
         scores.append(score)
     return scores
@@ -242,6 +240,15 @@ def select_units(
         return None
     scores = score_units(units, stems, qtype, idf, secondary)
     best = max(range(len(units)), key=lambda i: scores[i])
+    leads = [i for i, u in enumerate(units) if u.kind == "lead"]
+    if want_list and leads and units[best].kind == "sentence":
+        # a list question: the clause's best-scoring list, if it has one
+        best = max(
+            leads,
+            key=lambda i: (
+                scores[i] + sum(scores[j] for j in range(i + 1, len(units)) if units[j].kind == "item")
+            ),
+        )
     chosen = [best]
     if want_list or units[best].kind in ("lead", "item"):
         # take the whole list the best unit belongs to, with its lead-in sentence

@@ -200,30 +200,31 @@ class Assistant:
             first.append(source)
         return [*first, *by_id.values()][: self.settings.assistant.top_k]
 
+    def rerank_features(self, query: SearchQuery, sources: list[Source]) -> list[list[float]]:
+        """The reranker's features for each fused candidate (also used to fit it)."""
+        stems = self.question_stems(query.question)
+        carried = [s for s in query_stems(content_words(query.carried)) if s not in stems]
+        top = max((s.signals.get("fused", s.score) for s in sources), default=0.0)
+        return [
+            rerank_features(
+                s,
+                top,
+                stems,
+                carried,
+                self._chunk_stems[s.chunk.id],
+                self._heading_stems[s.chunk.id],
+                self.idf,
+            )
+            for s in sources
+        ]
+
     def rerank(self, query: SearchQuery, sources: list[Source]) -> list[Source]:
         """Order the fused candidates by the learned reranker (the fused order when it has none)."""
         if self.reranker is None or not sources:
             return sources
-        stems = self.question_stems(query.question)
-        carried = [s for s in query_stems(content_words(query.carried)) if s not in stems]
-        top = max(s.score for s in sources)
+        vectors = self.rerank_features(query, sources)
         scored = [
-            (
-                self.reranker.score(
-                    rerank_features(
-                        s,
-                        top,
-                        stems,
-                        carried,
-                        self._chunk_stems[s.chunk.id],
-                        self._heading_stems[s.chunk.id],
-                        self.idf,
-                    )
-                ),
-                i,
-                s,
-            )
-            for i, s in enumerate(sources)
+            (self.reranker.score(x), i, s) for i, (x, s) in enumerate(zip(vectors, sources, strict=True))
         ]
         scored.sort(key=lambda t: (-t[0], t[1]))
         for probability, _, source in scored:
@@ -403,7 +404,9 @@ class Assistant:
             sentence_like = (
                 all(len(u.text.split()) >= 5 for u in sel.units) and sel.units[0].text[:1].isupper()
             )
-            if sentence_like and ((adds and sel.score > 0.3) or differs_in_date):
+            mass = sum(self.idf(s) for s in stems) or 1.0
+            substantial = sum(self.idf(s) for s in adds) >= 0.25 * mass and sel.score >= 0.5 * chosen[0].score
+            if sentence_like and (substantial or differs_in_date):
                 chosen.append(sel)
                 covered |= have
         return chosen

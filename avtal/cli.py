@@ -246,26 +246,42 @@ def evaluate(
                 query = build_query(question, _turns(history), assistant.glossary)
                 return [s.chunk.id for s in r.retrieve(query, k=10)]
 
-            rep = run_retrieval(search, questions, chosen, chunks=chunks)
-            results[name] = rep
-            o = rep["overall"]
-            typer.echo(
-                f"sökning {name:11} hit@1={o.get('hit@1', 0):.3f} hit@5={o.get('hit@5', 0):.3f} "
-                f"MRR={o.get('mrr', 0):.3f}"
-            )
+            _retrieval_line(name, run_retrieval(search, questions, chosen, chunks=chunks), results)
+
+        def full(question: str, history: list[dict[str, str]]) -> list[str]:
+            return [s.chunk.id for s in assistant.prepare(question, history).sources]
+
+        _retrieval_line("hybrid+omrankning", run_retrieval(full, questions, chosen, chunks=chunks), results)
     if as_json is not None:
         as_json.write_text(json.dumps(results, ensure_ascii=False, indent=1, default=str), encoding="utf-8")
+
+
+def _retrieval_line(name: str, report: dict[str, Any], results: dict[str, Any]) -> None:
+    results[name] = report
+    o = report["overall"]
+    typer.echo(
+        f"sökning {name:18} hit@1={o.get('hit@1', 0):.3f} hit@5={o.get('hit@5', 0):.3f} "
+        f"MRR={o.get('mrr', 0):.3f}"
+    )
 
 
 @app.command()
 def bench(
     path: Annotated[Path, typer.Argument(help="Mapp att läsa in.")] = Path("data/corpus"),
+    ask_latency: Annotated[
+        bool, typer.Option("--ask", help="Mät svarstiden per fråga på frågesamlingen i stället.")
+    ] = False,
 ) -> None:
-    """Mät inläsning: tid kall och varm, avsnitt per sekund och minnestopp (skriver siffror)."""
-    from ingest.bench import run_bench
-
+    """Mät inläsning (tid kall och varm, avsnitt per sekund, minnestopp) eller svarstid (--ask)."""
     try:
-        run_bench(path)
+        if ask_latency:
+            from assistant.bench import run_ask_bench
+
+            run_ask_bench()
+        else:
+            from ingest.bench import run_bench
+
+            run_bench(path)
     except AvtalError as exc:
         _fail(exc)
 

@@ -31,11 +31,9 @@ class Row:
 
 def rerank_rows(assistant: Assistant, questions: list[Question]) -> list[tuple[list[float], int, str]]:
     """(features, is-gold, question id) for every fused candidate of every answerable question."""
-    from assistant.compose import query_stems
     from assistant.core import _turns
     from assistant.rerank import CANDIDATES
-    from assistant.rerank import features as rerank_features
-    from assistant.retrieval import build_query, content_words
+    from assistant.retrieval import build_query
     from eval.metrics import gold_rank
 
     rows = []
@@ -44,23 +42,8 @@ def rerank_rows(assistant: Assistant, questions: list[Question]) -> list[tuple[l
             continue
         query = build_query(q.question, _turns([dict(t) for t in q.history]), assistant.glossary)
         sources = assistant.retriever.retrieve(query, k=CANDIDATES)
-        if not sources:
-            continue
-        stems = assistant.question_stems(q.question)
-        carried = [s for s in query_stems(content_words(query.carried)) if s not in stems]
-        top = max(s.score for s in sources)
-        for s in sources:
-            x = rerank_features(
-                s,
-                top,
-                stems,
-                carried,
-                assistant._chunk_stems[s.chunk.id],
-                assistant._heading_stems[s.chunk.id],
-                assistant.idf,
-            )
-            hit = gold_rank([s.chunk.id], q.gold) == 1
-            rows.append((x, int(hit), q.id))
+        for x, s in zip(assistant.rerank_features(query, sources), sources, strict=True):
+            rows.append((x, int(gold_rank([s.chunk.id], q.gold) == 1), q.id))
     return rows
 
 
