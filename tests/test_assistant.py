@@ -141,7 +141,19 @@ def test_near_miss_gets_less_confidence_than_its_answerable_twin(assistant: Assi
 def test_conflicting_sources_are_both_shown(assistant: Assistant) -> None:
     answer = assistant.ask("När börjar huvudöverenskommelsen gälla?")
     assert not answer.abstained
-    assert "2022-07-01" in answer.answer
+    assert "2022-07-01" in answer.answer and "september 2022" in answer.answer
+    assert {c.document for c in answer.citations} >= {
+        "nacka-tjansteskrivelse-hok-2022",
+        "oversyn-overenskommelser",
+    }
+    conflict = next(n for n in answer.notes if n.startswith("Källorna anger olika uppgifter"))
+    assert "2022-03-16" in conflict and "2024-12" in conflict  # each source with its date
+
+
+def test_old_documents_are_flagged(assistant: Assistant) -> None:
+    answer = assistant.ask("Hur skickades enkäten till de medicinskt ansvariga sjuksköterskorna ut?")
+    assert answer.citations[0].document == "aldrecentrum-uppfoljning-samverkan-2013"
+    assert any("Dokumentet är från 2013 och kan vara inaktuellt" in n for n in answer.notes)
 
 
 def test_personnummer_is_masked_and_noted(assistant: Assistant) -> None:
@@ -265,3 +277,66 @@ def test_llm_timeout_falls_back_with_a_note_and_personnummer_never_sent(home: Pa
     assert "121212-1212" not in sent and "1212" not in sent.replace("[personnummer borttaget]", "")
     assert not answer.abstained and "Vårdcentralerna i en kommun" in answer.answer
     assert any("kunde inte nås" in note for note in answer.notes)
+
+
+def test_chat_in_the_terminal_follows_up(home: Path) -> None:
+    import os
+
+    env = {**os.environ, "AVTAL_HOME": str(home)}
+    turns = "Vem utser den samordnande vårdcentralen?\noch vem stöttar dem?\n/utförlig\n/sluta\n"
+    out = subprocess.run(
+        [sys.executable, "-m", "avtal.cli", "chat"],
+        input=turns,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert out.returncode == 0, out.stderr
+    assert "utser tillsammans en samordnande vårdcentral" in out.stdout
+    assert "SLSO" in out.stdout.split("Fråga:")[2]  # the follow-up's answer
+    assert "Svarslängd: utförlig" in out.stdout
+
+
+def test_superseded_document_comes_second_and_is_flagged(tmp_path: Path) -> None:
+    """Two versions of a routine say the same: the one in force answers, the old one is flagged."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    text = (
+        "Rutin för läkemedelsgenomgång\n\nAnsvar\nDen fasta läkarkontakten ansvarar för att "
+        "läkemedelsgenomgången görs en gång per år för varje person på särskilt boende.\n"
+    )
+    (corpus / "rutin-2019.txt").write_text(text, encoding="utf-8")
+    (corpus / "rutin-2024.txt").write_text(text, encoding="utf-8")
+    manifest = {
+        "documents": [
+            {
+                "file": "rutin-2019.txt",
+                "title": "Rutin 2019",
+                "doc_type": "rutin",
+                "issuer": "Region",
+                "date": "2019-01-01",
+                "valid_to": "2023-12-31",
+            },
+            {
+                "file": "rutin-2024.txt",
+                "title": "Rutin 2024",
+                "doc_type": "rutin",
+                "issuer": "Region",
+                "date": "2024-01-01",
+                "supersedes": ["rutin-2019"],
+            },
+        ]
+    }
+    (corpus / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    from ingest.pipeline import ingest
+
+    settings = Settings(home=tmp_path / "home")
+    assert ingest([corpus], settings).errors == []
+    assistant = Assistant.from_settings(settings)
+    answer = assistant.ask(
+        "Hur ofta ska läkemedelsgenomgången göras på särskilt boende?", audience="utförlig"
+    )
+    assert answer.citations[0].document == "rutin-2024"
+    assert assistant.document_notes("rutin-2019")  # expired and superseded: flagged when cited
+    assert any("ersatts av Rutin 2024" in n for n in assistant.document_notes("rutin-2019"))
