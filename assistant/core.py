@@ -74,7 +74,7 @@ class Prepared:
     notes: list[str]
 
 
-def _turns(history: Sequence[Turn | dict[str, Any]] | None) -> list[Turn]:
+def as_turns(history: Sequence[Turn | dict[str, Any]] | None) -> list[Turn]:
     turns: list[Turn] = []
     for item in history or []:
         if isinstance(item, Turn):
@@ -142,7 +142,7 @@ class Assistant:
             raise QuestionError("Frågan är tom.")
         if len(question) > MAX_QUESTION_CHARS:
             raise QuestionError(f"Frågan är för lång ({len(question)} tecken, högst {MAX_QUESTION_CHARS}).")
-        turns = _turns(history)
+        turns = as_turns(history)
         notes: list[str] = []
         masked, count = mask_personal_ids(question.strip())
         masked_turns = []
@@ -427,22 +427,7 @@ class Assistant:
                     else " ".join(u.text for u in sel.units)
                 )
                 parts.append(f"{body} [{n}]")
-            citations.append(
-                Citation(
-                    n=n,
-                    document=chunk.doc_id,
-                    title=chunk.title,
-                    doc_type=chunk.doc_type,
-                    date=chunk.date,
-                    section=chunk.section,
-                    heading=chunk.heading,
-                    pages=list(chunk.pages),
-                    quote=sel.quote if audience == "kort" else chunk.text,
-                    text=chunk.text,
-                    anchor=chunk.anchor,
-                    score=round(sel.source.score, 5),
-                )
-            )
+            citations.append(cite(n, sel.source, sel.quote if audience == "kort" else chunk.text))
         return "\n\n".join(parts), citations
 
     def _llm_answer(
@@ -469,23 +454,7 @@ class Assistant:
             source = sources[n - 1]
             claim = " ".join(k.text for k in result.verification.kept if n in k.cites)
             sel = select_units(source, query_stems([*stems, *stem_tokens(claim)]), qtype, self.idf, 60, False)
-            chunk = source.chunk
-            citations.append(
-                Citation(
-                    n=n,
-                    document=chunk.doc_id,
-                    title=chunk.title,
-                    doc_type=chunk.doc_type,
-                    date=chunk.date,
-                    section=chunk.section,
-                    heading=chunk.heading,
-                    pages=list(chunk.pages),
-                    quote=sel.quote if sel is not None else chunk.text,
-                    text=chunk.text,
-                    anchor=chunk.anchor,
-                    score=round(source.score, 5),
-                )
-            )
+            citations.append(cite(n, source, sel.quote if sel is not None else source.chunk.text))
         return (result.text, citations) if citations else None
 
     def _conflict(self, chosen: list[Selection]) -> str | None:
@@ -519,6 +488,25 @@ class Assistant:
             if len(out) == 3:
                 break
         return out
+
+
+def cite(n: int, source: Source, quote: str) -> Citation:
+    """A citation of a retrieved clause; `quote` must be an exact substring of its text."""
+    chunk = source.chunk
+    return Citation(
+        n=n,
+        document=chunk.doc_id,
+        title=chunk.title,
+        doc_type=chunk.doc_type,
+        date=chunk.date,
+        section=chunk.section,
+        heading=chunk.heading,
+        pages=list(chunk.pages),
+        quote=quote,
+        text=chunk.text,
+        anchor=chunk.anchor,
+        score=round(source.score, 5),
+    )
 
 
 def _dates(text: str) -> set[str]:

@@ -241,9 +241,9 @@ def evaluate(
             retriever = HybridRetriever(assistant.version, assistant.settings.assistant, modes=modes)
 
             def search(question: str, history: list[dict[str, str]], r: Any = retriever) -> list[str]:
-                from assistant.core import _turns
+                from assistant.core import as_turns
 
-                query = build_query(question, _turns(history), assistant.glossary)
+                query = build_query(question, as_turns(history), assistant.glossary)
                 return [s.chunk.id for s in r.retrieve(query, k=10)]
 
             _retrieval_line(name, run_retrieval(search, questions, chosen, chunks=chunks), results)

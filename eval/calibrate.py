@@ -31,7 +31,7 @@ class Row:
 
 def rerank_rows(assistant: Assistant, questions: list[Question]) -> list[tuple[list[float], int, str]]:
     """(features, is-gold, question id) for every fused candidate of every answerable question."""
-    from assistant.core import _turns
+    from assistant.core import as_turns
     from assistant.rerank import CANDIDATES
     from assistant.retrieval import build_query
     from eval.metrics import gold_rank
@@ -40,7 +40,7 @@ def rerank_rows(assistant: Assistant, questions: list[Question]) -> list[tuple[l
     for q in questions:
         if q.kind == "out_of_scope":
             continue
-        query = build_query(q.question, _turns([dict(t) for t in q.history]), assistant.glossary)
+        query = build_query(q.question, as_turns([dict(t) for t in q.history]), assistant.glossary)
         sources = assistant.retriever.retrieve(query, k=CANDIDATES)
         for x, s in zip(assistant.rerank_features(query, sources), sources, strict=True):
             rows.append((x, int(gold_rank([s.chunk.id], q.gold) == 1), q.id))
