@@ -220,8 +220,9 @@ class Selection:
         text = self.source.chunk.text
         first, last = self.units[0], self.units[-1]
         span = text[first.start : last.end]
-        if len(span.split()) <= 120:
-            return span
+        used = sum(len(u.text.split()) for u in self.units)
+        if len(span.split()) <= max(120, used + 5) and len(span.split()) <= used * 1.5 + 5:
+            return span  # the units are (nearly) contiguous
         return max(self.units, key=lambda u: len(u.text)).text
 
 
@@ -262,11 +263,15 @@ def select_units(
             if end - lead > 1:
                 chosen = list(range(lead, end))
     if len(chosen) == 1:
-        # a following sentence that also scores well (or completes a short one) joins
+        # other sentences of the clause that also answer join, best first, within the word budget
         words_used = len(units[best].text.split())
-        nxt = best + 1
-        follows = nxt < len(units) and units[nxt].kind == "sentence" and words_used < max_words * 0.6
-        if follows and scores[nxt] >= 0.5 * scores[best] and scores[nxt] > 0.2:
-            chosen.append(nxt)
+        for i in sorted(range(len(units)), key=lambda j: -scores[j]):
+            if i == best or units[i].kind != "sentence":
+                continue
+            n_words = len(units[i].text.split())
+            if scores[i] < max(0.6 * scores[best], 0.25) or words_used + n_words > max_words:
+                continue
+            chosen.append(i)
+            words_used += n_words
     chosen.sort()
     return Selection(source, [units[i] for i in chosen], scores[best])

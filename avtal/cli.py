@@ -206,10 +206,16 @@ def evaluate(
         bool, typer.Option("--retrieval", help="Jämför också sökningen: lexikal, vektorer och hybrid.")
     ] = False,
     as_json: Annotated[Path | None, typer.Option("--json", help="Spara hela resultatet som JSON.")] = None,
+    check: Annotated[
+        bool,
+        typer.Option(
+            "--check", help="Kontrollera bara frågesamlingen mot indexet (guldavsnitt och nyckelfakta)."
+        ),
+    ] = False,
 ) -> None:
     """Mät svarskvaliteten på frågesamlingen (eval/questions.jsonl) och skriv siffrorna."""
     from assistant.retrieval import HybridRetriever, build_query
-    from eval.questions import load_questions
+    from eval.questions import load_questions, validate
     from eval.run import format_report, run, run_retrieval
 
     try:
@@ -218,6 +224,12 @@ def evaluate(
         _fail(exc)
         return
     questions = load_questions()
+    if check:
+        problems = validate(questions, assistant.version.chunks)
+        for problem in problems:
+            typer.echo(problem, err=True)
+        typer.echo(f"{len(questions)} frågor kontrollerade mot indexet: {len(problems)} problem.")
+        raise typer.Exit(1 if problems else 0)
     chosen = None if split == "all" else split
     chunks = assistant.version.chunks
 
