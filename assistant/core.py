@@ -27,7 +27,7 @@ from assistant.compose import (
     type_match,
 )
 from assistant.confidence import Evidence, load_model
-from assistant.rerank import CANDIDATES, load_reranker
+from assistant.rerank import CANDIDATES, document_aliases, load_reranker, named_documents
 from assistant.rerank import features as rerank_features
 from assistant.retrieval import HybridRetriever, SearchQuery, build_query, content_words
 from assistant.types import AUDIENCES, Answer, Citation, Source, Turn
@@ -112,6 +112,7 @@ class Assistant:
         self._heading_stems = {c.id: set(stem_tokens(" ".join(c.heading_path))) for c in version.chunks}
         self.model = load_model()
         self.reranker = load_reranker()
+        self._document_aliases = document_aliases(version.documents)
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None) -> Assistant:
@@ -205,6 +206,7 @@ class Assistant:
         stems = self.question_stems(query.question)
         carried = [s for s in query_stems(content_words(query.carried)) if s not in stems]
         top = max((s.signals.get("fused", s.score) for s in sources), default=0.0)
+        named = named_documents(query.question, self._document_aliases)
         return [
             rerank_features(
                 s,
@@ -214,6 +216,7 @@ class Assistant:
                 self._chunk_stems[s.chunk.id],
                 self._heading_stems[s.chunk.id],
                 self.idf,
+                named,
             )
             for s in sources
         ]

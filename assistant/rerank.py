@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -30,6 +31,7 @@ FEATURES = (
     "coverage_heading",
     "coverage_carried",
     "length",
+    "document_named",
 )
 CANDIDATES = 20  # fused candidates the reranker orders
 
@@ -42,6 +44,7 @@ def features(
     clause_stems: set[str],
     heading_stems: set[str],
     idf: Idf,
+    named_documents: set[str] | frozenset[str] = frozenset(),
 ) -> list[float]:
     signals = source.signals
 
@@ -60,7 +63,54 @@ def features(
         coverage(stems, heading_stems, idf),
         coverage(carried, clause_stems, idf) if carried else 0.0,
         min(len(source.chunk.text.split()), 400) / 400,
+        1.0 if source.chunk.doc_id in named_documents else 0.0,
     ]
+
+
+def document_aliases(documents: dict[str, dict[str, object]]) -> dict[str, tuple[str, bool]]:
+    """Stems by which a question may name one document, each with whether it needs the definite
+    form to count: its type and the first word of its title name it only as "riktlinjen",
+    "översynens", "tjänsteskrivelsen" (the indefinite "en riktlinje" is a concept); the rare proper
+    names of its issuer ("Äldrecentrum", "SKR") name it anywhere. Kept only where they name one
+    document alone."""
+    from wordfreq import zipf_frequency
+
+    from index.lexical import stem_tokens
+
+    owners: dict[tuple[str, bool], set[str]] = {}
+
+    def add(word: str, doc_id: str, definite: bool) -> None:
+        for stem in stem_tokens(word):
+            if len(stem) >= 3:
+                owners.setdefault((stem, definite), set()).add(doc_id)
+
+    for doc_id, doc in documents.items():
+        if doc.get("doc_type"):
+            add(str(doc["doc_type"]), doc_id, True)
+        title = str(doc.get("title") or "").split()
+        if title and zipf_frequency(title[0].lower().strip(":,"), "sv") < 3.5:
+            add(title[0].strip(":,"), doc_id, True)
+        for word in re.findall(r"\b[A-ZÅÄÖ][\wåäöÅÄÖ]+", str(doc.get("issuer") or "")):
+            if zipf_frequency(word.lower(), "sv") < 3.5:
+                add(word, doc_id, False)
+    return {stem: (next(iter(ids)), definite) for (stem, definite), ids in owners.items() if len(ids) == 1}
+
+
+_DEFINITE = re.compile(r"(en|n|ens|ns|et|ets)$")
+
+
+def named_documents(question: str, aliases: dict[str, tuple[str, bool]]) -> set[str]:
+    """The documents a question names ("enligt riktlinjen", "i Äldrecentrums rapport")."""
+    from index.lexical import stem_tokens, words
+
+    named: set[str] = set()
+    for word in words(question):
+        for stem in stem_tokens(word):
+            if stem in aliases:
+                doc_id, definite = aliases[stem]
+                if not definite or (_DEFINITE.search(word) and word != stem):
+                    named.add(doc_id)
+    return named
 
 
 @dataclass
