@@ -198,6 +198,10 @@ def ingest(
 
     report = IngestReport()
     files, folders = discover(paths)
+    if not files:
+        report.warnings.append(
+            "Inga filer hittades att läsa in. Ange en mapp eller fil med PDF, DOCX, TXT eller MD."
+        )
     manifests: dict[Path, dict[str, dict[str, Any]]] = {}
     new_docs: dict[str, dict[str, Any]] = {}
     new_chunks: dict[str, list[Chunk]] = {}
