@@ -112,6 +112,7 @@ class Assistant:
         self._heading_stems = {c.id: set(stem_tokens(" ".join(c.heading_path))) for c in version.chunks}
         self.model = load_model()
         self.reranker = load_reranker()
+        self._stems_memo: dict[str, list[str]] = {}
         self._document_aliases = document_aliases(version.documents)
 
     @classmethod
@@ -257,9 +258,16 @@ class Assistant:
         return sum(not self.idf.is_known_word(w) for w in terms) / len(terms)
 
     def question_stems(self, question: str) -> list[str]:
-        """Stems of the question's content words and of their glossary expansions."""
-        expanded = self.glossary.expand_query(question) if self.glossary is not None else question
-        return query_stems(content_words(expanded))
+        """Stems of the question's content words and of their glossary expansions (memoised: the
+        reranker, the evidence and the composition all ask for them)."""
+        cached = self._stems_memo.get(question)
+        if cached is None:
+            expanded = self.glossary.expand_query(question) if self.glossary is not None else question
+            cached = query_stems(content_words(expanded))
+            if len(self._stems_memo) > 256:
+                self._stems_memo.clear()
+            self._stems_memo[question] = cached
+        return list(cached)
 
     def evidence(self, prepared: Prepared, selection: Selection | None) -> Evidence:
         stems = query_stems(prepared.query.terms)
