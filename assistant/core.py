@@ -272,7 +272,7 @@ class Assistant:
     def evidence(self, prepared: Prepared, selection: Selection | None) -> Evidence:
         stems = query_stems(prepared.query.terms)
         if not prepared.sources or not stems:
-            return Evidence(0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 1.0)
+            return Evidence(0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 1.0, 1.0)
         top = prepared.sources[0]
         signals = top.signals
         in_stem = 0 < signals.get("rank_stem", 0) <= 3 or 0 < signals.get("rank_char", 0) <= 3
@@ -295,6 +295,9 @@ class Assistant:
             coverage_top3=coverage(stems, top3, self.idf),
             missing_idf=max((self.idf(s) for s in stems if s not in top3), default=0.0) / self.idf.max,
             unknown_share=self.unknown_share(prepared.question),
+            specific_missing=float(
+                qtype in ("when", "how_many", "how_often") and not type_match(qtype, answer_text)
+            ),
         )
 
     def _prefer_in_force(self, sources: list[Source]) -> list[Source]:
@@ -356,7 +359,8 @@ class Assistant:
         confidence = self.model(evidence) if first is not None else 0.0
         answer_id = uuid.uuid4().hex
         notes = list(prepared.notes)
-        if first is None or confidence < self.model.threshold:
+        threshold = self.settings.assistant.abstain_below
+        if first is None or confidence < (self.model.threshold if threshold is None else threshold):
             return Answer(
                 id=answer_id,
                 answer=ABSTAIN_TEXT,
