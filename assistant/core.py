@@ -67,7 +67,7 @@ class QuestionError(AvtalError):
 class Prepared:
     """A question made ready: masked, its query built, its clauses retrieved."""
 
-    question: str
+    question: str  # personal ids removed (no mask marker either: it is not part of the question)
     history: list[Turn]
     query: SearchQuery
     sources: list[Source]
@@ -168,15 +168,15 @@ class Assistant:
         if query.followup and self.llm is not None:
             condensed = self.llm.condense(masked, masked_turns)
             if condensed and condensed != masked:
-                query = build_query(f"{masked} {condensed}", [], self.glossary)
+                query = build_query(f"{searched} {condensed.replace(MASK, ' ')}", [], self.glossary)
                 query.followup = True
         sources = self.retriever.retrieve(
             query, k=max(CANDIDATES, self.settings.assistant.top_k), documents=documents
         )
         sources = self.rerank(query, sources)[: self.settings.assistant.top_k]
         sources = self._prefer_in_force(sources)
-        sources = self._definitions_first(masked, sources, documents)
-        return Prepared(masked, masked_turns, query, sources, notes)
+        sources = self._definitions_first(searched, sources, documents)
+        return Prepared(searched, masked_turns, query, sources, notes)
 
     def _definitions_first(
         self, question: str, sources: list[Source], documents: Sequence[str] | None
