@@ -208,6 +208,7 @@ class Assistant:
         carried = [s for s in query_stems(content_words(query.carried)) if s not in stems]
         top = max((s.signals.get("fused", s.score) for s in sources), default=0.0)
         named = named_documents(query.question, self._document_aliases)
+        qtype = question_type(query.question)
         return [
             rerank_features(
                 s,
@@ -218,6 +219,7 @@ class Assistant:
                 self._heading_stems[s.chunk.id],
                 self.idf,
                 named,
+                qtype,
             )
             for s in sources
         ]

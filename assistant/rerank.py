@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from assistant.compose import Idf, coverage
+from assistant.compose import Idf, coverage, type_match
 from assistant.types import Source
 
 RESOURCE = Path(__file__).resolve().parent / "resources" / "reranker.json"
@@ -32,8 +32,10 @@ FEATURES = (
     "coverage_carried",
     "length",
     "document_named",
+    "holds_asked_kind",
 )
 CANDIDATES = 20  # fused candidates the reranker orders
+SPECIFIC_KINDS = ("how_often", "when", "how_many")
 
 
 def features(
@@ -45,6 +47,7 @@ def features(
     heading_stems: set[str],
     idf: Idf,
     named_documents: set[str] | frozenset[str] = frozenset(),
+    qtype: str = "other",
 ) -> list[float]:
     signals = source.signals
 
@@ -64,6 +67,8 @@ def features(
         coverage(carried, clause_stems, idf) if carried else 0.0,
         min(len(source.chunk.text.split()), 400) / 400,
         1.0 if source.chunk.doc_id in named_documents else 0.0,
+        # a "hur ofta" / "när" / "hur många" question: does the clause hold a frequency, date, number?
+        1.0 if qtype in SPECIFIC_KINDS and type_match(qtype, source.chunk.text) else 0.0,
     ]
 
 
