@@ -89,9 +89,14 @@ def ingest(
 
 
 def _load_assistant() -> Any:
+    """The assistant over the current index; a missing or stale index ends the command with its
+    Swedish message (exit code 1)."""
     from assistant.core import Assistant
 
-    return Assistant.from_settings(Settings())
+    try:
+        return Assistant.from_settings(Settings())
+    except AvtalError as exc:
+        _fail(exc)
 
 
 def render_answer(answer: Any) -> str:
@@ -145,7 +150,10 @@ def ask(
                     'Ange en JSON-lista som [{"role": "user", "content": "..."}].',
                 ) from exc
         docs = [d.strip() for d in documents.split(",") if d.strip()] if documents else None
-        answer = _load_assistant().ask(question, history=turns, audience=audience, documents=docs)
+        from assistant.core import Assistant
+
+        assistant = Assistant.from_settings(Settings())  # errors below become JSON with --json
+        answer = assistant.ask(question, history=turns, audience=audience, documents=docs)
     except AvtalError as exc:
         if as_json:
             typer.echo(json.dumps({"error": exc.to_dict()}, ensure_ascii=False))
@@ -165,11 +173,7 @@ def chat(
     ] = "kort",
 ) -> None:
     """Ett samtal i terminalen. /kort och /utförlig byter svarslängd, /ny börjar om, /sluta avslutar."""
-    try:
-        assistant = _load_assistant()
-    except AvtalError as exc:
-        _fail(exc)
-        return
+    assistant = _load_assistant()
     history: list[dict[str, str]] = []
     typer.echo("Avtalsassistenten. Skriv aldrig patientuppgifter. /sluta avslutar.")
     while True:
@@ -218,11 +222,7 @@ def evaluate(
     from eval.questions import load_questions, validate
     from eval.run import format_report, run, run_retrieval
 
-    try:
-        assistant = _load_assistant()
-    except AvtalError as exc:
-        _fail(exc)
-        return
+    assistant = _load_assistant()
     questions = load_questions()
     if check:
         problems = validate(questions, assistant.version.chunks)
