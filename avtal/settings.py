@@ -52,6 +52,10 @@ class IndexSettings(BaseModel):
     keep_versions: int = Field(
         3, description="Index versions kept on disk (readers may still use an older one)."
     )
+    embedding_cache_dir: Path | None = Field(
+        None,
+        description="Folder of the embedding cache. Empty: AVTAL_HOME/cache. Several homes may share one.",
+    )
 
 
 class AssistantSettings(BaseModel):
@@ -96,6 +100,43 @@ class LLMSettings(BaseModel):
     api_version: str | None = Field(None, description="Azure OpenAI api-version (query parameter), if any.")
 
 
+class ServiceSettings(BaseModel):
+    """The HTTP service (`avtal serve`), the widget and the Streamlit UI (`avtal ui`)."""
+
+    host: str = Field("127.0.0.1", description="Address the API binds to (localhost by default).")
+    port: int = Field(8000, description="Port of the API.")
+    ui_port: int = Field(8501, description="Port of the Streamlit UI.")
+    public_url: str | None = Field(
+        None,
+        description="The API's address as browsers reach it (citation links from the UI). "
+        "Empty: http://host:port.",
+    )
+    cors_origins: list[str] = Field(
+        default_factory=list,
+        description="Origins (https://intranat.example.se) allowed to call the API from a browser. "
+        "Empty: only the API's own pages.",
+    )
+    admin_api_key: SecretStr | None = Field(
+        None, description="Key for the admin endpoints (X-API-Key header). Empty: admin endpoints off."
+    )
+    rate_limit_per_minute: int = Field(
+        60, description="Questions and searches per client IP and minute (0: no limit)."
+    )
+    trusted_proxies: list[str] = Field(
+        default_factory=list,
+        description="Proxy addresses or networks (10.0.0.0/8) whose X-Forwarded-For header is believed.",
+    )
+    max_body_bytes: int = Field(64_000, description="Largest request body accepted, except uploads.")
+    max_upload_mb: int = Field(50, description="Largest uploaded document (admin).")
+    answer_timeout_s: float = Field(30.0, description="Time limit for one answer.")
+    retention_days: int = Field(
+        90, description="Days that logged (masked) questions and feedback are kept."
+    )
+    faq_file: Path | None = Field(
+        None, description="FAQ file read by the widget and the UI. Empty: the bundled ui/faq.json."
+    )
+
+
 class Settings(BaseSettings):
     """All settings of Avtalsassistenten."""
 
@@ -111,14 +152,20 @@ class Settings(BaseSettings):
     index: IndexSettings = Field(default_factory=IndexSettings)
     assistant: AssistantSettings = Field(default_factory=AssistantSettings)
     llm: LLMSettings = Field(default_factory=LLMSettings)
+    service: ServiceSettings = Field(default_factory=ServiceSettings)
 
     @property
     def index_dir(self) -> Path:
         return self.home / "index"
 
     @property
+    def usage_db(self) -> Path:
+        """SQLite file of logged questions and feedback (API and UI share it)."""
+        return self.home / "usage.sqlite3"
+
+    @property
     def cache_dir(self) -> Path:
-        return self.home / "cache"
+        return self.index.embedding_cache_dir or self.home / "cache"
 
 
 @lru_cache(maxsize=1)

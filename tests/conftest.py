@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import os
 import socket
 from pathlib import Path
 
@@ -62,6 +63,12 @@ def demo_home(tmp_path_factory: pytest.TempPathFactory, repo_root: Path) -> Path
     from ingest.pipeline import ingest
 
     home = tmp_path_factory.mktemp("demo-home")
-    report = ingest([repo_root / "data" / "corpus"], Settings(home=home))
+    settings = Settings(home=home)
+    # Developers may point AVTAL_TEST_EMBEDDING_CACHE at a folder kept between runs: the ingest
+    # then takes seconds instead of minutes. CI starts clean and embeds everything.
+    shared = os.environ.get("AVTAL_TEST_EMBEDDING_CACHE")
+    if shared:
+        settings = Settings(home=home, index={"embedding_cache_dir": Path(shared)})
+    report = ingest([repo_root / "data" / "corpus"], settings)
     assert report.errors == [], report.errors
     return home
