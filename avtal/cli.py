@@ -298,6 +298,36 @@ def bench(
         _fail(exc)
 
 
+@app.command()
+def serve(
+    host: Annotated[
+        str | None, typer.Option(help="Adress att lyssna på (standard: AVTAL_SERVICE__HOST).")
+    ] = None,
+    port: Annotated[int | None, typer.Option(help="Port (standard: AVTAL_SERVICE__PORT).")] = None,
+) -> None:
+    """Starta HTTP-tjänsten: API, OpenAI-kompatibel slutpunkt, klausulsidor och widgeten."""
+    from api.server import run_server
+
+    try:
+        run_server(Settings(), host=host, port=port)
+    except AvtalError as exc:
+        _fail(exc)
+
+
+@app.command()
+def ui(
+    port: Annotated[int | None, typer.Option(help="Port (standard: AVTAL_SERVICE__UI_PORT).")] = None,
+    with_api: Annotated[bool, typer.Option("--with-api/--no-api", help="Starta API:t bredvid.")] = True,
+) -> None:
+    """Starta personalens webbgränssnitt (Streamlit), som standard med API:t bredvid."""
+    from ui.launch import run_ui
+
+    try:
+        run_ui(Settings(), port=port, with_api=with_api)
+    except AvtalError as exc:
+        _fail(exc)
+
+
 @app.command("settings")
 def show_settings() -> None:
     """Visa alla inställningar med nuvarande värden och beskrivningar."""
