@@ -111,7 +111,9 @@ def screenshot(driver: Any, name: str) -> Path:
     return path
 
 
-def wait_for(condition: Callable[[], Any], timeout: float = 30.0, interval: float = 0.1, what: str = "") -> Any:
+def wait_for(
+    condition: Callable[[], Any], timeout: float = 30.0, interval: float = 0.1, what: str = ""
+) -> Any:
     """Poll ``condition`` until it returns something truthy; fail the test after ``timeout``.
 
     Exceptions from the condition (an element not there yet) count as "not yet"."""
