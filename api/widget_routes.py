@@ -15,11 +15,11 @@ from __future__ import annotations
 import hashlib
 import html
 from pathlib import Path
-from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
+from api.errors import NotFound
 from avtal.errors import InvalidRequest
 from avtal.faq import load_faq
 from avtal.settings import Settings
@@ -94,13 +94,6 @@ def widget_demo(request: Request, faq: str = "vanliga", documents: str = "") -> 
     return HTMLResponse(page, headers={"Cache-Control": "no-cache"})
 
 
-def _not_found(exc: InvalidRequest) -> JSONResponse:
-    return JSONResponse(
-        status_code=404,
-        content={"error": {"code": "not_found", "message": exc.message, "hint": exc.hint}},
-    )
-
-
 @router.get("/api/faq")
 def faq_all(request: Request) -> JSONResponse:
     """Every FAQ section: ``{"sections": [{"id", "title", "questions", "documents"}]}``."""
@@ -113,7 +106,7 @@ def faq_section(section: str, request: Request) -> JSONResponse:
     """One FAQ section (``{"id", "title", "questions", "documents"}``); 404 when unknown."""
     faq = load_faq(_settings(request).service.faq_file)
     try:
-        found: Any = faq.section(section)
+        found = faq.section(section)
     except InvalidRequest as exc:
-        return _not_found(exc)
+        raise NotFound(exc.message, exc.hint) from None
     return JSONResponse(found.to_dict(), headers={"Cache-Control": FAQ_CACHE})
