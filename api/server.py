@@ -18,6 +18,10 @@ def uvicorn_options(settings: Settings) -> dict[str, Any]:
 
     log_config = copy.deepcopy(LOGGING_CONFIG)
     log_config["loggers"]["avtal"] = {"handlers": ["default"], "level": "INFO", "propagate": False}
+    # Every record through uvicorn's handler is masked, whatever logger it comes from.
+    log_config.setdefault("filters", {})["mask_personal_ids"] = {"()": "avtal.privacy.MaskingFilter"}
+    for handler in log_config["handlers"].values():
+        handler.setdefault("filters", []).append("mask_personal_ids")
     return {
         # uvicorn's own access log writes query strings (/api/search?q=...) verbatim; the app
         # logs every request itself with personal ids masked.

@@ -61,3 +61,21 @@ class LiveServer:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def parse_sse(text: str) -> list[tuple[str, Any]]:
+    """Server-sent events as (event name, parsed JSON data) pairs; ``[DONE]`` stays a string."""
+    import json
+
+    events: list[tuple[str, Any]] = []
+    for block in text.replace("\r\n", "\n").split("\n\n"):
+        name, data = "message", []
+        for line in block.split("\n"):
+            if line.startswith("event:"):
+                name = line[6:].strip()
+            elif line.startswith("data:"):
+                data.append(line[5:].strip())
+        if data:
+            raw = "\n".join(data)
+            events.append((name, raw if raw == "[DONE]" else json.loads(raw)))
+    return events
