@@ -1,0 +1,134 @@
+"""Utvärdering: the latest evaluation report's figures and plots, and a button that runs a new one.
+
+The report is written by `avtal eval --out DIR` (DIR/result.json, DIR/report.html, DIR/plots/*.png);
+the UI reads ``AVTAL_HOME/eval/latest`` and shows whatever numeric figures result.json holds.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import streamlit as st
+
+from ui.common import md_escape, settings
+
+MAX_FIGURES = 80
+EVAL_TIMEOUT_S = 1800
+
+
+def latest_dir() -> Path:
+    return settings().home / "eval" / "latest"
+
+
+def numeric_figures(data: Any, prefix: str = "") -> list[tuple[str, float]]:
+    """Every number in a JSON value, named by its path (``summary.answer.hit@5``)."""
+    found: list[tuple[str, float]] = []
+    if isinstance(data, bool):
+        return found
+    if isinstance(data, int | float):
+        return [(prefix or "värde", float(data))]
+    if isinstance(data, dict):
+        for key, value in data.items():
+            found.extend(numeric_figures(value, f"{prefix}.{key}" if prefix else str(key)))
+    elif isinstance(data, list) and len(data) <= 20:
+        for i, value in enumerate(data):
+            found.extend(numeric_figures(value, f"{prefix}[{i}]"))
+    return found
+
+
+def run_evaluation(out: Path) -> tuple[bool, str]:
+    """Run `avtal eval --out <out>` on the current index; (succeeded, the last lines of its output)."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "avtal.cli", "eval", "--out", str(out)],
+            capture_output=True,
+            text=True,
+            timeout=EVAL_TIMEOUT_S,
+            env={**os.environ, "AVTAL_HOME": str(settings().home)},
+        )
+    except subprocess.TimeoutExpired:
+        return False, f"Utvärderingen tog längre än {EVAL_TIMEOUT_S // 60} minuter och avbröts."
+    except OSError as exc:
+        return False, f"Utvärderingen gick inte att starta: {exc}"
+    tail = "\n".join((done.stdout + "\n" + done.stderr).strip().splitlines()[-15:])
+    return done.returncode == 0, tail
+
+
+st.title("Utvärdering")
+st.caption(
+    "Senaste utvärderingen av svarskvaliteten på frågesamlingen (eval/questions.jsonl) mot det nuvarande "
+    "indexet: träffsäkerhet, nyckelfakta, avstående och svarstider."
+)
+
+folder = latest_dir()
+result_file = folder / "result.json"
+if result_file.is_file():
+    try:
+        result = json.loads(result_file.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        result = None
+        st.error("Rapportfilen result.json går inte att läsa.", icon="⚠️")
+        st.info("**Vad du kan göra:** kör utvärderingen på nytt med knappen nedan.", icon="💡")
+    if isinstance(result, dict):
+        created = result.get("created")
+        if created:
+            st.markdown(f"**Skapad:** {md_escape(str(created))}")
+        figures = []
+        for key in ("summary", "configs"):
+            if key in result:
+                figures.extend(numeric_figures(result[key], key))
+        if not figures:
+            figures = numeric_figures({k: v for k, v in result.items() if k != "created"})
+        if figures:
+            st.subheader("Siffror", anchor=False)
+            lines = [f"- {md_escape(name)}: **{value:.3g}**" for name, value in figures[:MAX_FIGURES]]
+            st.markdown("\n".join(lines))
+            if len(figures) > MAX_FIGURES:
+                st.caption(f"… och {len(figures) - MAX_FIGURES} siffror till i result.json.")
+        else:
+            st.info("Rapporten innehåller inga siffror.")
+    plots = sorted((folder / "plots").glob("*.png"))
+    if plots:
+        st.subheader("Diagram", anchor=False)
+        for plot in plots:
+            st.image(str(plot), caption=plot.stem.replace("_", " "), width="stretch")
+    report = folder / "report.html"
+    if report.is_file():
+        st.download_button(
+            "Ladda ned hela rapporten (HTML)",
+            report.read_bytes(),
+            file_name="utvardering.html",
+            mime="text/html",
+            icon="⬇️",
+        )
+else:
+    st.info(
+        "Det finns ingen utvärdering ännu. Kör den med knappen nedan, eller i en terminal:\n\n"
+        f"`avtal eval --out {folder}`",
+        icon="📊",
+    )
+
+st.divider()
+st.markdown("**Kör utvärderingen på det nuvarande indexet** (tar några minuter).")
+if st.button("Kör utvärderingen", icon="▶️", key="run_eval"):
+    with st.spinner("Utvärderingen körs … det tar några minuter."):
+        ok, output = run_evaluation(folder)
+    if ok:
+        st.success("Utvärderingen är klar.")
+        st.rerun()
+    else:
+        st.error("Utvärderingen misslyckades.", icon="⚠️")
+        st.info(
+            "**Vad du kan göra:** kontrollera att dokumenten är inlästa (`avtal ingest data/corpus`) och "
+            f"kör `avtal eval --out {folder}` i en terminal för att se hela felet.",
+            icon="💡",
+        )
+        if output:
+            with st.expander("Utdata från utvärderingen"):
+                st.code(output, language=None)
