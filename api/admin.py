@@ -32,7 +32,9 @@ def require_admin(request: Request, x_api_key: Annotated[str | None, Header()] =
     secret = configured.get_secret_value() if configured is not None else ""
     if not secret:
         raise AdminDisabled("Administrationen är avstängd eftersom ingen administratörsnyckel är inställd.")
-    if not x_api_key or not secrets.compare_digest(x_api_key.encode(), secret.encode()):
+    # Header values arrive decoded as latin-1; compare the raw bytes with the key in UTF-8.
+    given = x_api_key.encode("latin-1", errors="replace") if x_api_key else b""
+    if not given or not secrets.compare_digest(given, secret.encode("utf-8")):
         raise Unauthorized("Administratörsnyckeln saknas eller är fel.")
 
 
