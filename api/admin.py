@@ -59,6 +59,9 @@ def safe_filename(name: str | None) -> str:
 
 
 def _report_response(report: Any, status_ok: int = 200) -> JSONResponse:
+    for error in report.errors:  # the file's name, not where the server keeps it
+        if error.get("file"):
+            error["file"] = Path(error["file"]).name
     data = report.to_json()
     if report.errors and not report.processed:
         first = report.errors[0]
