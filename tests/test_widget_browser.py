@@ -493,12 +493,14 @@ def xss_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
 def test_markup_in_a_document_and_a_question_is_shown_as_text(browser: Any, xss_api: LiveServer) -> None:
     root = widget(browser, f"{xss_api.url}/widget/demo")
     open_panel(browser, root)
-    question = f"Vem ansvarar för att taggen {XSS} aldrig körs?"
+    question = f'Vem ansvarar för att taggen {XSS} aldrig körs? <img src=x onerror="window.__xss=1">'
     reply = ask(root, question)
     assert_no_alert(browser)
     assert "answer" in reply.get_attribute("class"), reply.text
     assert root.find_elements(By.CSS_SELECTOR, ".turn.user .bubble")[-1].text == question
-    assert XSS in reply.find_element(By.CSS_SELECTOR, ".text").text
+    text = reply.find_element(By.CSS_SELECTOR, ".text").text
+    assert text == api_answer(xss_api, question)["answer"]
+    assert re.search(r"<(script|img)\b", text), text  # the clause's markup, literally
     assert XSS in reply.find_element(By.CSS_SELECTOR, ".sources a").text  # the document's title
     counts = browser.execute_script(
         "const r = document.querySelector('avtal-widget').shadowRoot;"

@@ -15,9 +15,10 @@
 (function () {
   "use strict";
 
-  var script = document.currentScript;
+  // currentScript is set for classic scripts, also when a tag manager inserts the tag.
+  var script = document.currentScript || document.querySelector("script[src$='/widget.js']");
   if (!script) {
-    return; // only a classic <script src> tag can embed the widget
+    return;
   }
 
   // User-visible texts (Swedish), kept together.
