@@ -19,7 +19,7 @@ from ui.common import inject_css  # noqa: E402
 
 st.set_page_config(
     page_title="Avtalsassistenten",
-    page_icon="📘",
+    page_icon=":material/menu_book:",
     layout="centered",
     initial_sidebar_state="auto",  # collapsed on a phone, open on a desktop
     menu_items={
@@ -29,10 +29,10 @@ st.set_page_config(
 inject_css()
 
 pages = [
-    st.Page("page_chat.py", title="Fråga", icon="💬", url_path="fraga", default=True),
-    st.Page("page_search.py", title="Sök i avsnitt", icon="🔎", url_path="sok"),
-    st.Page("page_documents.py", title="Dokument", icon="📄", url_path="dokument"),
-    st.Page("page_responsibility.py", title="Ansvar", icon="🧭", url_path="ansvar"),
-    st.Page("page_evaluation.py", title="Utvärdering", icon="📊", url_path="utvardering"),
+    st.Page("page_chat.py", title="Fråga", icon=":material/chat:", url_path="fraga", default=True),
+    st.Page("page_search.py", title="Sök i avsnitt", icon=":material/search:", url_path="sok"),
+    st.Page("page_documents.py", title="Dokument", icon=":material/description:", url_path="dokument"),
+    st.Page("page_responsibility.py", title="Ansvar", icon=":material/account_tree:", url_path="ansvar"),
+    st.Page("page_evaluation.py", title="Utvärdering", icon=":material/monitoring:", url_path="utvardering"),
 ]
 st.navigation(pages, position="sidebar").run()

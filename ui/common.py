@@ -107,9 +107,9 @@ def clause_url(doc_id: str, anchor: str, current: Settings | None = None) -> str
 
 def show_error(exc: AvtalError) -> None:
     """One Swedish error box: what went wrong and what to do. Never a traceback."""
-    st.error(exc.message, icon="⚠️")
+    st.error(exc.message, icon=":material/warning:")
     if exc.hint:
-        st.info(f"**Vad du kan göra:** {md_escape(exc.hint)}", icon="💡")
+        st.info(f"**Vad du kan göra:** {md_escape(exc.hint)}", icon=":material/lightbulb:")
 
 
 def guarded(action: Callable[[], T]) -> T | None:
@@ -143,12 +143,15 @@ def assistant_or_message() -> Assistant | None:
     try:
         return get_assistant()
     except NoIndex as exc:
-        st.error("Det finns inget index ännu, så det finns inga dokument att svara ur.", icon="📂")
+        st.error(
+            "Det finns inget index ännu, så det finns inga dokument att svara ur.",
+            icon=":material/folder_off:",
+        )
         st.info(
             "**Vad du kan göra:** läs in dokumenten först, till exempel med `avtal ingest data/corpus` "
             "(eller `make run`), och ladda sedan om sidan."
             + (f"\n\n{md_escape(exc.message)}" if exc.message != "Det finns inget index ännu." else ""),
-            icon="💡",
+            icon=":material/lightbulb:",
         )
     except AvtalError as exc:
         show_error(exc)
@@ -218,6 +221,7 @@ CSS = """
 mark { background: #fff3a3; color: inherit; padding: 0 .1em; border-radius: 2px; }
 .avtal-card { font-size: .95rem; line-height: 1.5; overflow-wrap: anywhere; }
 .avtal-meta { color: #555; font-size: .85rem; margin-bottom: .4rem; overflow-wrap: anywhere; }
+.avtal-warn { background: #fff4e5; border-radius: .3rem; padding: .3rem .5rem; margin: .3rem 0; }
 .avtal-clause { border-left: 3px solid #d0d7de; padding-left: .7rem; margin: .4rem 0; }
 @media (max-width: 640px) { .block-container { padding-left: .8rem; padding-right: .8rem; } }
 </style>

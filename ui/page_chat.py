@@ -114,7 +114,7 @@ def copy_button(text: str, key: str) -> None:
   var fallback=function(){{var a=document.createElement('textarea');a.value=t;document.body.appendChild(a);
   a.select();try{{document.execCommand('copy');done();}}catch(e){{b.textContent='Kunde inte kopiera';}}
   a.remove();}};if(navigator.clipboard&&window.isSecureContext){{navigator.clipboard.writeText(t)
-  .then(done,fallback);}}else{{fallback();}}}})(this)">📋 Kopiera svar med källor</button>""",
+  .then(done,fallback);}}else{{fallback();}}}})(this)">Kopiera svar med källor</button>""",
         unsafe_allow_javascript=True,
     )
 
@@ -131,7 +131,7 @@ def source_card(c: dict[str, Any], notes: list[str]) -> str:
         )
         if p
     )
-    warn = "".join(f'<div class="avtal-warn">⚠️ {html.escape(n)}</div>' for n in notes)
+    warn = "".join(f'<div class="avtal-warn">Obs! {html.escape(n)}</div>' for n in notes)
     url = html.escape(clause_url(c["document"], c["anchor"]), quote=True)
     return (
         f'<div class="avtal-card"><div class="avtal-meta"><strong>{html.escape(c["title"])}</strong>'
@@ -144,7 +144,7 @@ def source_card(c: dict[str, Any], notes: list[str]) -> str:
 def render_feedback(answer_id: str) -> None:
     sent = state.feedback_sent.get(answer_id)
     if sent:
-        st.caption(f"Tack för ditt omdöme ({'👍' if sent == 'up' else '👎'})!")
+        st.caption(f"Tack för ditt omdöme ({'tumme upp' if sent == 'up' else 'tumme ned'})!")
         return
     with st.form(f"feedback-{answer_id}", border=False, enter_to_submit=True):
         st.caption("Var svaret till hjälp?")
@@ -153,7 +153,8 @@ def render_feedback(answer_id: str) -> None:
             "Kommentar (valfritt)",
             key=f"comment-{answer_id}",
             max_chars=2000,
-            placeholder="Vad saknades eller var fel? Inga patientuppgifter.",
+            placeholder="Kommentar (valfritt, inga patientuppgifter)",
+            label_visibility="collapsed",
         )
         if st.form_submit_button("Skicka omdöme"):
             if rating is None:
@@ -187,7 +188,7 @@ def render_answer(message: dict[str, Any], index: int) -> None:
     else:
         st.markdown(md_escape(answer["answer"]))
     for note in answer["notes"]:
-        st.warning(note, icon="⚠️")
+        st.warning(note, icon=":material/warning:")
     if answer["citations"] and not answer["abstained"]:
         st.markdown("**Källor**")
         for c in answer["citations"]:
@@ -197,7 +198,7 @@ def render_answer(message: dict[str, Any], index: int) -> None:
                 st.page_link(
                     "page_documents.py",
                     label="Läs avsnittet i dokumentbläddraren",
-                    icon="📄",
+                    icon=":material/description:",
                     query_params={"dokument": c["document"], "avsnitt": c["anchor"]},
                 )
         copy_button(copy_text(answer), answer["id"])
@@ -205,7 +206,9 @@ def render_answer(message: dict[str, Any], index: int) -> None:
 
 
 def render_message(message: dict[str, Any], index: int) -> None:
-    with st.chat_message(message["role"], avatar="🧑‍⚕️" if message["role"] == "user" else "📘"):
+    with st.chat_message(
+        message["role"], avatar=":material/person:" if message["role"] == "user" else ":material/menu_book:"
+    ):
         if message["role"] == "user":
             st.markdown(md_escape(message["content"]))
         else:
@@ -258,7 +261,7 @@ with top[0]:
     )
 with top[1]:
     if state.messages:
-        st.button("Ny konversation", on_click=_new_conversation, icon="🔄")
+        st.button("Ny konversation", on_click=_new_conversation, icon=":material/refresh:")
 
 assistant = assistant_or_message()
 if assistant is None:

@@ -64,7 +64,7 @@ doc_id = st.selectbox(
 )
 meta = documents[doc_id]
 for note in assistant.document_notes(doc_id):
-    st.warning(note, icon="⚠️")
+    st.warning(note, icon=":material/warning:")
 
 with st.expander("Om dokumentet", expanded=False, key=f"meta-{doc_id}"):
     lines = []

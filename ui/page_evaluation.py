@@ -73,8 +73,10 @@ if result_file.is_file():
         result = json.loads(result_file.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         result = None
-        st.error("Rapportfilen result.json går inte att läsa.", icon="⚠️")
-        st.info("**Vad du kan göra:** kör utvärderingen på nytt med knappen nedan.", icon="💡")
+        st.error("Rapportfilen result.json går inte att läsa.", icon=":material/warning:")
+        st.info(
+            "**Vad du kan göra:** kör utvärderingen på nytt med knappen nedan.", icon=":material/lightbulb:"
+        )
     if isinstance(result, dict):
         created = result.get("created")
         if created:
@@ -105,29 +107,29 @@ if result_file.is_file():
             report.read_bytes(),
             file_name="utvardering.html",
             mime="text/html",
-            icon="⬇️",
+            icon=":material/download:",
         )
 else:
     st.info(
         "Det finns ingen utvärdering ännu. Kör den med knappen nedan, eller i en terminal:\n\n"
         f"`avtal eval --out {folder}`",
-        icon="📊",
+        icon=":material/monitoring:",
     )
 
 st.divider()
 st.markdown("**Kör utvärderingen på det nuvarande indexet** (tar några minuter).")
-if st.button("Kör utvärderingen", icon="▶️", key="run_eval"):
+if st.button("Kör utvärderingen", icon=":material/play_arrow:", key="run_eval"):
     with st.spinner("Utvärderingen körs … det tar några minuter."):
         ok, output = run_evaluation(folder)
     if ok:
         st.success("Utvärderingen är klar.")
         st.rerun()
     else:
-        st.error("Utvärderingen misslyckades.", icon="⚠️")
+        st.error("Utvärderingen misslyckades.", icon=":material/warning:")
         st.info(
             "**Vad du kan göra:** kontrollera att dokumenten är inlästa (`avtal ingest data/corpus`) och "
             f"kör `avtal eval --out {folder}` i en terminal för att se hela felet.",
-            icon="💡",
+            icon=":material/lightbulb:",
         )
         if output:
             with st.expander("Utdata från utvärderingen"):

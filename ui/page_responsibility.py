@@ -58,7 +58,7 @@ doc_id = st.selectbox(
 chosen = [s for s in statements if doc_id == ALL or s.doc_id == doc_id]
 if doc_id != ALL:
     for note in assistant.document_notes(doc_id):
-        st.warning(note, icon="⚠️")
+        st.warning(note, icon=":material/warning:")
 
 grouped = group(chosen)
 if not grouped:

@@ -35,7 +35,7 @@ with st.form("search-form", border=False, enter_to_submit=True):
         format_func=lambda d: documents[d].get("title", d),
         key="search_documents",
     )
-    st.form_submit_button("Sök", icon="🔎")
+    st.form_submit_button("Sök", icon=":material/search:")
 
 if query.strip():
     from assistant.search import search
@@ -66,8 +66,8 @@ if query.strip():
                     st.page_link(
                         "page_documents.py",
                         label="Läs i dokumentbläddraren",
-                        icon="📄",
+                        icon=":material/description:",
                         query_params={"dokument": hit.document, "avsnitt": hit.anchor},
                     )
 else:
-    st.info("Skriv ett eller flera sökord och tryck på Sök (eller Enter).", icon="🔎")
+    st.info("Skriv ett eller flera sökord och tryck på Sök (eller Enter).", icon=":material/search:")
