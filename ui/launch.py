@@ -62,12 +62,23 @@ def _stop(process: subprocess.Popen[bytes], name: str) -> None:
         process.wait(timeout=5)
 
 
+def _interrupt_on_term() -> None:
+    """Ctrl-C and `kill` (SIGTERM) both end in the clean-up below, also when started in the background."""
+
+    def interrupt(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, interrupt)
+
+
 def run_ui(settings: Any, port: int | None = None, with_api: bool = True) -> None:
     """Start the Streamlit UI (and the API unless ``with_api`` is False); block until Ctrl-C."""
     if importlib.util.find_spec("streamlit") is None:
         raise ConfigurationError(
             "Streamlit är inte installerat.", "Installera projektet på nytt: `make install`."
         )
+    _interrupt_on_term()
     env = {**os.environ, "AVTAL_HOME": str(settings.home), "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false"}
     processes: list[tuple[str, subprocess.Popen[bytes]]] = []
     ui_port = port or settings.service.ui_port
