@@ -107,6 +107,7 @@ _SUBJECT_GLUE = re.compile(
     re.IGNORECASE,
 )
 _NOT_NORMATIVE = re.compile(r"\b(skulle|har tagit|hade|var|ville)\b", re.IGNORECASE)
+_DEFINITION = re.compile(r"^\W*med\b[^.]{0,200}?\b(?:avses|menas)\b", re.IGNORECASE)
 _QUOTE_START = re.compile(r"^[”\"'–-]")
 MAX_GAP_WORDS = 4
 
@@ -205,6 +206,8 @@ def responsible_actors(text: str) -> tuple[list[str], str] | None:
     """The actors a sentence makes responsible and the verb, or None when it is no such statement."""
     if _QUOTE_START.match(text.strip()):
         return None  # an interviewee's quote (the 2013 report) states no assigned responsibility
+    if _DEFINITION.search(text):
+        return None  # "Med X avses ...": a definition, even when it names who has what responsibility
     everything = actor_mentions(text)
     mentions = [m for m in everything if not m.genitive]
     if not everything:
