@@ -167,20 +167,21 @@ def create_app(settings: Settings, assistant: Assistant | None = None) -> FastAP
     app.state.trusted_proxies = parse_networks(settings.service.trusted_proxies)
     errors.install(app)
 
-    # Outermost first: log, limit the body, CORS, security headers.
+    # The last added runs first: log, CORS (so that a 413 or 429 reaches an allowed page
+    # readable), limit the body, security headers.
     app.add_middleware(SecurityHeadersMiddleware)
+    app.add_middleware(
+        BodyLimitMiddleware,
+        max_bytes=settings.service.max_body_bytes,
+        upload_paths=(UPLOAD_PREFIX,),
+        upload_bytes=settings.service.max_upload_mb * 1024 * 1024 + 64_000,
+    )
     app.add_middleware(
         AllowlistCORSMiddleware,
         allow_origins=list(settings.service.cors_origins),
         allow_methods=["GET", "POST"],
         allow_headers=["Content-Type", "X-Avtal-Channel", "Authorization"],
         max_age=600,
-    )
-    app.add_middleware(
-        BodyLimitMiddleware,
-        max_bytes=settings.service.max_body_bytes,
-        upload_paths=(UPLOAD_PREFIX,),
-        upload_bytes=settings.service.max_upload_mb * 1024 * 1024 + 64_000,
     )
     app.add_middleware(AccessLogMiddleware)
 

@@ -93,8 +93,20 @@ def notes_block(answer: Answer) -> str:
     return "\n".join(f"Obs: {n}" for n in answer.notes)
 
 
+def suggestions_block(answer: Answer) -> str:
+    if not answer.suggestions:
+        return ""
+    return "Du kan också fråga:\n" + "\n".join(f"- {s}" for s in answer.suggestions)
+
+
+def tail_text(answer: Answer, base: str) -> str:
+    """What follows the answer itself: notes, suggestions, the sources."""
+    parts = (notes_block(answer), suggestions_block(answer), sources_block(answer, base))
+    return "\n\n".join(p for p in parts if p)
+
+
 def full_text(answer: Answer, base: str) -> str:
-    return "\n\n".join(p for p in (answer.answer, notes_block(answer), sources_block(answer, base)) if p)
+    return "\n\n".join(p for p in (answer.answer, tail_text(answer, base)) if p)
 
 
 def extras(answer: Answer, base: str) -> dict[str, Any]:
@@ -189,9 +201,7 @@ async def chat_completions(body: ChatRequest, request: Request, service: Service
                 yield f"data: {json.dumps({'error': event.error.to_dict()}, ensure_ascii=False)}\n\n"
                 break
             elif event.kind == "answer" and event.answer is not None:
-                tail = "\n\n".join(
-                    p for p in (notes_block(event.answer), sources_block(event.answer, base)) if p
-                )
+                tail = tail_text(event.answer, base)
                 if tail:
                     yield chunk({"content": "\n\n" + tail})
                 yield chunk({}, "stop", **extras(event.answer, base))

@@ -201,3 +201,17 @@ def test_live_server_stops_and_frees_its_port(tmp_path: Path) -> None:
     live.stop()
     with socket.socket() as probe:
         assert probe.connect_ex(("127.0.0.1", port)) != 0
+
+
+def test_without_an_index_the_service_says_so(tmp_path: Path) -> None:
+    settings = Settings(home=tmp_path, service={"cors_origins": [ALLOWED], "max_body_bytes": 500})
+    with LiveServer(settings) as live, httpx.Client(base_url=live.url) as client:
+        assert client.get("/healthz").status_code == 200
+        error = _error(client.get("/readyz"), 503, "no_index")
+        assert "index" in error["message"].lower() and "avtal ingest" in error["hint"]
+        _error(client.post("/api/ask", json={"question": "Vad är SIP?"}), 503, "no_index")
+        _error(client.get("/api/documents"), 503, "no_index")
+        # Errors from the outer layers still reach an allowed page (CORS header present).
+        big = client.post("/api/ask", json={"question": "x" * 600}, headers={"Origin": ALLOWED})
+        _error(big, 413, "body_too_large")
+        assert big.headers["access-control-allow-origin"] == ALLOWED
