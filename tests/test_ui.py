@@ -140,6 +140,38 @@ def test_a_faq_button_asks_its_question(ui_home: Path) -> None:
     assert not messages[1]["answer"]["abstained"]
 
 
+def test_a_personnummer_is_masked_before_it_is_shown_or_carried_into_follow_ups(ui_home: Path) -> None:
+    at = start()
+    ask(at, "Gäller HÖK för patient 19121212-1212?")
+    shown = "\n".join(m.value for m in at.markdown)
+    assert "19121212" not in shown and "1212" not in shown.split("patient")[-1][:12]
+    assert all("19121212" not in m["content"] for m in at.session_state["messages"])
+    follow = ask(at, "Hur ofta följs HÖK upp?")
+    assert not any("personnummer" in note for note in follow["answer"]["notes"])
+
+
+def test_an_old_document_carries_its_warning_in_the_source_card(ui_home: Path) -> None:
+    at = start()
+    answer = ask(at, "Vilka rekommendationer gav revisionen om delegering till hemtjänsten?")["answer"]
+    assert answer["citations"][0]["document"] == "aldrecentrum-uppfoljning-samverkan-2013"
+    assert any("2013" in w.value and "inaktuellt" in w.value for w in at.warning)
+    cards = [b for b in html_bodies(at) if "avtal-card" in b and "avtal-warn" in b]
+    assert cards and "från 2013" in cards[0]
+
+
+def test_a_broken_question_gets_a_swedish_message_not_a_traceback(ui_home: Path) -> None:
+    at = start()
+    # the chat box stops at 2,000 characters; a question from elsewhere (a FAQ file entry, a topic
+    # button) is not limited by the widget, so the assistant's own check must reach the user
+    at.session_state["pending_question"] = "Vad gäller? " * 300
+    at.run()
+    assert not at.exception
+    assert any("för lång" in e.value for e in at.error)
+    assert any("2 000" in i.value for i in at.info)
+    ask(at, "Vad är en SIP?")  # the conversation goes on
+    assert not at.session_state["messages"][-1].get("error")
+
+
 def test_html_in_a_question_is_never_rendered(ui_home: Path) -> None:
     at = start()
     ask(at, "<script>alert(1)</script> Vad är HÖK?")
@@ -226,6 +258,35 @@ def test_evaluation_page_reads_the_latest_report(ui_home: Path, tmp_path: Path, 
     text = "\n".join(m.value for m in at.markdown)
     assert "hit@5" in text and "0.907" in text
     assert len(at.get("image")) == 1
+
+
+def test_evaluation_page_shows_the_configurations_of_avtal_eval(tmp_path: Path, monkeypatch) -> None:
+    latest = tmp_path / "home" / "eval" / "latest"
+    latest.mkdir(parents=True)
+    summary = {
+        "hit@5": 0.907,
+        "first_citation_gold": 0.64,
+        "false_abstention": 0.07,
+        "latency_median_s": 0.021,
+    }
+    result = {
+        "created": "2026-11-22T12:00:00+00:00",
+        "main_config": "hybrid",
+        "configs": {
+            "lexical": {"label": "Bara BM25", "summary": {**summary, "hit@5": 0.81}, "rows": [{"x": 1}] * 30},
+            "hybrid": {"label": "Hybrid med omrankning", "summary": summary, "rows": []},
+        },
+    }
+    (latest / "result.json").write_text(json.dumps(result), encoding="utf-8")
+    monkeypatch.setenv("AVTAL_HOME", str(tmp_path / "home"))
+    at = start()
+    at.switch_page("page_evaluation.py").run()
+    assert not at.exception
+    labels = [e.label for e in at.expander]
+    assert labels[0].startswith("Hybrid med omrankning") and "används av assistenten" in labels[0]
+    main = at.expander[0].markdown[0].value
+    assert "91 %" in main and "21 ms" in main and "64 %" in main
+    assert "81 %" in at.expander[1].markdown[0].value
 
 
 def test_evaluation_page_without_a_report_says_how_to_make_one(tmp_path: Path, monkeypatch) -> None:

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 import streamlit as st
 
 from avtal.errors import AvtalError
+from avtal.privacy import mask_personal_ids
 from ui.common import (
     AUDIENCE_LABELS,
     PRIVACY_NOTICE,
@@ -56,10 +57,13 @@ def _queue(question: str) -> None:
 
 def ask(assistant: Assistant, question: str) -> dict[str, Any]:
     """Ask the assistant with the conversation so far; log the (masked) question. A message dict."""
+    earlier = state.messages[:-1]  # the last message is this question
     history = [
         {"role": m["role"], "content": m["content"]}
-        for m in state.messages
-        if m.get("content") and not m.get("error")
+        for i, m in enumerate(earlier)
+        if m.get("content")
+        and not m.get("error")
+        and not (i + 1 < len(earlier) and earlier[i + 1].get("error"))  # a question that failed
     ]
     try:
         answer = assistant.ask(question, history=history, audience=state.audience)
@@ -211,6 +215,8 @@ def render_message(message: dict[str, Any], index: int) -> None:
     ):
         if message["role"] == "user":
             st.markdown(md_escape(message["content"]))
+            if message.get("masked"):
+                st.caption("Personnumret togs bort ur frågan. Skriv aldrig patientuppgifter här.")
         else:
             render_answer(message, index)
 
@@ -270,7 +276,9 @@ if assistant is None:
 typed = st.chat_input("Skriv din fråga här …", max_chars=MAX_QUESTION_CHARS, key="question_input")
 question = typed or state.pop("pending_question", None)
 if isinstance(question, str) and question.strip():
-    state.messages.append({"role": "user", "content": question.strip()})
+    # masked before it is shown, kept in the session or sent anywhere: a personnummer never stays
+    masked, removed = mask_personal_ids(question.strip())
+    state.messages.append({"role": "user", "content": masked, "masked": removed})
 
 for i, message in enumerate(state.messages):
     render_message(message, i)

@@ -18,11 +18,12 @@ import streamlit as st
 from ui.common import md_escape, settings
 
 MAX_FIGURES = 80
+ROOT = Path(__file__).resolve().parents[1]
 EVAL_TIMEOUT_S = 1800
 
 
 def latest_dir() -> Path:
-    return settings().home / "eval" / "latest"
+    return settings().home.resolve() / "eval" / "latest"
 
 
 def numeric_figures(data: Any, prefix: str = "") -> list[tuple[str, float]]:
@@ -41,6 +42,71 @@ def numeric_figures(data: Any, prefix: str = "") -> list[tuple[str, float]]:
     return found
 
 
+# The headline figures of a configuration's summary, in this order, with Swedish labels.
+HEADLINE = {
+    "hit@5": ("Rätt avsnitt bland de 5 första", "pct"),
+    "hit@1": ("Rätt avsnitt först", "pct"),
+    "first_citation_gold": ("Första källan är rätt avsnitt", "pct"),
+    "key_fact_recall": ("Nyckelfakta i svaret", "pct"),
+    "false_abstention": ("Felaktigt avstående (besvarbara frågor)", "pct"),
+    "oos_abstention": ("Avstår på frågor utanför dokumenten", "pct"),
+    "latency_median_s": ("Svarstid, median", "ms"),
+    "latency_p95_s": ("Svarstid, 95:e percentilen", "ms"),
+}
+
+
+def _format(value: float, kind: str) -> str:
+    if kind == "pct":
+        return f"{100 * value:.0f} %"
+    if kind == "ms":
+        return f"{1000 * value:.0f} ms"
+    return f"{value:.3g}"
+
+
+def show_figures(result: dict[str, Any]) -> None:
+    """Any result.json: every number found (top-level "summary" and "configs" first)."""
+    figures: list[tuple[str, float]] = []
+    for key in ("summary", "configs"):
+        if key in result:
+            figures.extend(numeric_figures(result[key], key))
+    if not figures:
+        figures = numeric_figures({k: v for k, v in result.items() if k != "created"})
+    if not figures:
+        st.info("Rapporten innehåller inga siffror.")
+        return
+    st.subheader("Siffror", anchor=False)
+    lines = [f"- {md_escape(name)}: **{value:.3g}**" for name, value in figures[:MAX_FIGURES]]
+    st.markdown("\n".join(lines))
+    if len(figures) > MAX_FIGURES:
+        st.caption(f"… och {len(figures) - MAX_FIGURES} siffror till i result.json.")
+
+
+def show_configs(configs: dict[str, Any], main: str) -> None:
+    """The configurations of `avtal eval`: the main one's headline figures, then every one's summary."""
+    st.subheader("Siffror", anchor=False)
+    ordered = [main, *[name for name in configs if name != main]] if main in configs else list(configs)
+    for name in ordered:
+        config = configs[name]
+        summary = config["summary"]
+        label = str(config.get("label") or name)
+        title = f"{label} (används av assistenten)" if name == main else label
+        with st.expander(md_escape(title), expanded=name == main, key=f"eval-config-{name}"):
+            if config.get("description"):
+                st.caption(str(config["description"]))
+            lines = []
+            for key, (text, kind) in HEADLINE.items():
+                value = summary.get(key)
+                if isinstance(value, int | float) and not isinstance(value, bool):
+                    lines.append(f"- {text} ({md_escape(key)}): **{_format(float(value), kind)}**")
+            others = [
+                (k, v)
+                for k, v in summary.items()
+                if k not in HEADLINE and isinstance(v, int | float) and not isinstance(v, bool)
+            ]
+            lines += [f"- {md_escape(k)}: **{float(v):.3g}**" for k, v in others]
+            st.markdown("\n".join(lines) if lines else "Inga siffror.")
+
+
 def run_evaluation(out: Path) -> tuple[bool, str]:
     """Run `avtal eval --out <out>` on the current index; (succeeded, the last lines of its output)."""
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -50,7 +116,8 @@ def run_evaluation(out: Path) -> tuple[bool, str]:
             capture_output=True,
             text=True,
             timeout=EVAL_TIMEOUT_S,
-            env={**os.environ, "AVTAL_HOME": str(settings().home)},
+            env={**os.environ, "AVTAL_HOME": str(settings().home.resolve())},
+            cwd=ROOT,  # `avtal eval` finds the demo corpus (data/corpus) for its baseline from here
         )
     except subprocess.TimeoutExpired:
         return False, f"Utvärderingen tog längre än {EVAL_TIMEOUT_S // 60} minuter och avbröts."
@@ -81,20 +148,15 @@ if result_file.is_file():
         created = result.get("created")
         if created:
             st.markdown(f"**Skapad:** {md_escape(str(created))}")
-        figures = []
-        for key in ("summary", "configs"):
-            if key in result:
-                figures.extend(numeric_figures(result[key], key))
-        if not figures:
-            figures = numeric_figures({k: v for k, v in result.items() if k != "created"})
-        if figures:
-            st.subheader("Siffror", anchor=False)
-            lines = [f"- {md_escape(name)}: **{value:.3g}**" for name, value in figures[:MAX_FIGURES]]
-            st.markdown("\n".join(lines))
-            if len(figures) > MAX_FIGURES:
-                st.caption(f"… och {len(figures) - MAX_FIGURES} siffror till i result.json.")
+        configs = result.get("configs")
+        if (
+            isinstance(configs, dict)
+            and configs
+            and all(isinstance(c, dict) and isinstance(c.get("summary"), dict) for c in configs.values())
+        ):
+            show_configs(configs, str(result.get("main_config") or next(iter(configs))))
         else:
-            st.info("Rapporten innehåller inga siffror.")
+            show_figures(result)
     plots = sorted((folder / "plots").glob("*.png"))
     if plots:
         st.subheader("Diagram", anchor=False)
