@@ -22,6 +22,7 @@ pytestmark = pytest.mark.slow
 
 PNR = "19121212-1212"
 QUESTION = "Vem utser den samordnande vårdcentralen?"
+ADMIN_KEY = "statistik-nyckel"
 
 
 @pytest.fixture(scope="module")
@@ -37,7 +38,8 @@ def usage_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def server(assistant: Assistant, usage_home: Path) -> Iterator[LiveServer]:
     """The service over the demo index; its own AVTAL_HOME keeps the logged questions apart."""
-    with LiveServer(Settings(home=usage_home), assistant=assistant) as live:
+    settings = Settings(home=usage_home, service={"admin_api_key": ADMIN_KEY})
+    with LiveServer(settings, assistant=assistant) as live:
         yield live
 
 
@@ -378,3 +380,21 @@ def test_openai_client_errors(server: LiveServer) -> None:
     assert "tom" in str(empty.value)
     with pytest.raises(openai.UnprocessableEntityError):
         oa.chat.completions.create(model="avtalsassistenten", messages=[{"role": "system", "content": "Hej"}])
+
+
+# ------------------------------------------------------------------ statistics
+
+
+def test_stats_show_unanswered_questions_masked(client: httpx.Client) -> None:
+    off_topic = f"Vilken färg har parkeringsautomaten utanför {PNR}s hus på Månen?"
+    answer = client.post("/api/ask", json={"question": off_topic}).json()
+    assert answer["abstained"]
+    client.post("/api/ask", json={"question": off_topic.upper()})
+    _assert_error(client.get("/api/stats"), 401, "unauthorized")
+    stats = client.get("/api/stats", headers={"X-API-Key": ADMIN_KEY}).json()
+    assert stats["questions"] >= 3 and stats["abstained"] >= 2
+    assert 0 < stats["abstention_rate"] < 1
+    assert stats["per_day"][-1]["questions"] >= 3
+    unanswered = [u["question"] for u in stats["unanswered"]]
+    assert any("parkeringsautomaten" in q.lower() and MASK.lower() in q.lower() for q in unanswered)
+    assert PNR not in str(stats)
