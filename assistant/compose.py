@@ -211,19 +211,26 @@ class Selection:
     """The units chosen from one clause for the answer."""
 
     source: Source
-    units: list[Unit]
+    units: list[Unit]  # what answers the question (the evidence rests on these)
     score: float
+    extra: list[Unit] = field(default_factory=list)  # shown too: context that carries on the point
+
+    @property
+    def shown(self) -> list[Unit]:
+        """The units the answer shows, in clause order."""
+        return sorted([*self.units, *self.extra], key=lambda u: u.start)
 
     @property
     def quote(self) -> str:
         """The words used, as an exact substring of the clause text (a contiguous span)."""
+        shown = self.shown
         text = self.source.chunk.text
-        first, last = self.units[0], self.units[-1]
+        first, last = shown[0], shown[-1]
         span = text[first.start : last.end]
-        used = sum(len(u.text.split()) for u in self.units)
+        used = sum(len(u.text.split()) for u in shown)
         if len(span.split()) <= max(120, used + 5) and len(span.split()) <= used * 1.5 + 5:
             return span  # the units are (nearly) contiguous
-        return max(self.units, key=lambda u: len(u.text)).text
+        return max(shown, key=lambda u: len(u.text)).text
 
 
 def select_units(
@@ -274,4 +281,17 @@ def select_units(
             chosen.append(i)
             words_used += n_words
     chosen.sort()
-    return Selection(source, [units[i] for i in chosen], scores[best])
+    extra: list[Unit] = []
+    if len(chosen) == 1 or not want_list:
+        # The sentence right after the best one usually carries on its point: it is shown when it
+        # fits the budget. It is not evidence (the confidence rests on the chosen units only).
+        nxt = best + 1
+        words_used = sum(len(units[i].text.split()) for i in chosen)
+        if (
+            nxt < len(units)
+            and nxt not in chosen
+            and units[nxt].kind == "sentence"
+            and words_used + len(units[nxt].text.split()) <= max_words
+        ):
+            extra.append(units[nxt])
+    return Selection(source, [units[i] for i in chosen], scores[best], extra)

@@ -431,6 +431,14 @@ class Assistant:
     def _render(self, chosen: list[Selection], audience: str) -> tuple[str, list[Citation]]:
         parts: list[str] = []
         citations: list[Citation] = []
+        budget = self.settings.assistant.short_answer_words - sum(
+            len(u.text.split()) for sel in chosen for u in sel.units
+        )
+        for sel in chosen:  # context sentences only while the whole answer stays short
+            size = sum(len(u.text.split()) for u in sel.extra)
+            if size > budget:
+                sel.extra = []
+            budget -= size if sel.extra else 0
         for n, sel in enumerate(chosen, start=1):
             chunk = sel.source.chunk
             if audience == "utförlig":
@@ -439,9 +447,9 @@ class Assistant:
                 parts.append(f"{head} ({chunk.title}, s. {pages}):\n{chunk.text} [{n}]")
             else:
                 body = (
-                    "\n".join(u.text for u in sel.units)
-                    if any(u.kind == "item" for u in sel.units)
-                    else " ".join(u.text for u in sel.units)
+                    "\n".join(u.text for u in sel.shown)
+                    if any(u.kind == "item" for u in sel.shown)
+                    else " ".join(u.text for u in sel.shown)
                 )
                 parts.append(f"{body} [{n}]")
             citations.append(cite(n, sel.source, sel.quote if audience == "kort" else chunk.text))
