@@ -62,11 +62,9 @@ class Service:
 
         fresh = Assistant.from_settings(self.settings)
         with self._load_lock:
-            old, self._assistant = self._assistant, fresh
-        if old is not None and old.llm is not None:
-            close = getattr(old.llm, "close", None)
-            if callable(close):
-                close()
+            # Requests still running finish on the old assistant (and its LLM client); it is
+            # dropped when they are done.
+            self._assistant = fresh
         return fresh
 
     async def get_assistant(self) -> Assistant:
