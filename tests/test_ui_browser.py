@@ -100,7 +100,7 @@ def test_answered_question_on_desktop_and_phone(app_url: str) -> None:
     from selenium.webdriver.support.ui import WebDriverWait
 
     ARTIFACTS.mkdir(exist_ok=True)
-    for name, (width, height) in {"ui-answer.png": (1280, 1200), "ui-phone.png": (390, 844)}.items():
+    for name, (width, height) in {"ui-answer.png": (1280, 1400), "ui-phone.png": (390, 844)}.items():
         driver = chromium(width, height)
         try:
             wait = WebDriverWait(driver, 90)
@@ -122,6 +122,21 @@ def test_answered_question_on_desktop_and_phone(app_url: str) -> None:
             body = driver.find_element(By.TAG_NAME, "body").text
             assert "utser tillsammans en samordnande vårdcentral" in body
             assert "Traceback" not in body
+            if name == "ui-answer.png":
+                # keyboard: from the opened source card, Tab reaches the copy button; Enter copies
+                active = driver.switch_to.active_element
+                for _ in range(6):
+                    active.send_keys(Keys.TAB)
+                    active = driver.switch_to.active_element
+                    if "avtal-copy" in (active.get_attribute("class") or ""):
+                        break
+                assert "avtal-copy" in (active.get_attribute("class") or ""), (
+                    "Tab never reached the copy button"
+                )
+                active.send_keys(Keys.ENTER)
+                copied = driver.find_element(By.CSS_SELECTOR, "button.avtal-copy")
+                WebDriverWait(driver, 5).until(lambda _, b=copied: b.text != "Kopiera svar med källor")
+                assert copied.text == "Kopierat ✓"
             scroll_width = driver.execute_script("return document.documentElement.scrollWidth")
             assert scroll_width <= width + 10, f"the page scrolls sideways at {width}px ({scroll_width}px)"
             answer = driver.find_elements(By.CSS_SELECTOR, "[data-testid='stChatMessage']")[-1]

@@ -106,19 +106,42 @@ def copy_text(answer: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+COPY_SCRIPT = """<script>
+if (!window.__avtalCopy) {
+  window.__avtalCopy = true;
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest("button.avtal-copy");
+    if (!button) return;
+    var text = JSON.parse(button.dataset.text);
+    var done = function () { button.textContent = "Kopierat ✓"; };
+    var fallback = function () {
+      var area = document.createElement("textarea");
+      area.value = text; area.setAttribute("readonly", "");
+      area.style.position = "fixed"; area.style.opacity = "0";
+      document.body.appendChild(area); area.select();
+      try { document.execCommand("copy") ? done() : (button.textContent = "Kunde inte kopiera"); }
+      catch (e) { button.textContent = "Kunde inte kopiera"; }
+      area.remove(); button.focus();
+    };
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(text).then(done, fallback);
+    } else {
+      fallback();
+    }
+  });
+}
+</script>"""
+
+
 def copy_button(text: str, key: str) -> None:
-    """A real <button> (keyboard-usable) that copies the text; falls back to execCommand('copy')."""
+    """A real <button> (keyboard-usable) that copies the text; one delegated click handler for all of
+    them, with document.execCommand('copy') where the Clipboard API is not available (plain http)."""
     payload = html.escape(json.dumps(text, ensure_ascii=False), quote=True)
     st.html(
-        f"""<button type="button" class="avtal-copy" id="copy-{html.escape(key)}" data-text="{payload}"
-  aria-label="Kopiera svaret med källor till urklipp"
-  style="font:inherit;font-size:.85rem;padding:.25rem .7rem;border:1px solid #bbb;border-radius:.4rem;
-  background:#fff;cursor:pointer"
-  onclick="(function(b){{var t=JSON.parse(b.dataset.text);var done=function(){{b.textContent='Kopierat ✓';}};
-  var fallback=function(){{var a=document.createElement('textarea');a.value=t;document.body.appendChild(a);
-  a.select();try{{document.execCommand('copy');done();}}catch(e){{b.textContent='Kunde inte kopiera';}}
-  a.remove();}};if(navigator.clipboard&&window.isSecureContext){{navigator.clipboard.writeText(t)
-  .then(done,fallback);}}else{{fallback();}}}})(this)">Kopiera svar med källor</button>""",
+        f'<button type="button" class="avtal-copy" id="copy-{html.escape(key)}" data-text="{payload}" '
+        'aria-label="Kopiera svaret med källor till urklipp" style="font:inherit;font-size:.85rem;'
+        'padding:.25rem .7rem;border:1px solid #bbb;border-radius:.4rem;background:#fff;cursor:pointer">'
+        f"Kopiera svar med källor</button>{COPY_SCRIPT}",
         unsafe_allow_javascript=True,
     )
 

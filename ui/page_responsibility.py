@@ -65,7 +65,9 @@ if not grouped:
     st.info("Inga ansvarsuppgifter hittades i det här dokumentet.")
 else:
     actors = list(grouped)
-    picked = st.multiselect("Visa bara aktörerna (valfritt)", actors, key=f"ansvar_actors-{doc_id}")
+    picked = st.multiselect(
+        "Visa bara aktörerna (valfritt)", actors, key=f"ansvar_actors-{doc_id}", placeholder="Välj aktörer"
+    )
     st.caption(f"{len(chosen)} ansvarsuppgifter, {len(grouped)} aktörer.")
     for actor in picked or actors:
         topics = grouped[actor]

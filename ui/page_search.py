@@ -34,6 +34,7 @@ with st.form("search-form", border=False, enter_to_submit=True):
         list(documents),
         format_func=lambda d: documents[d].get("title", d),
         key="search_documents",
+        placeholder="Alla dokument",
     )
     st.form_submit_button("Sök", icon=":material/search:")
 
