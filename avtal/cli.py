@@ -205,11 +205,36 @@ def chat(
 
 @app.command("eval")
 def evaluate(
+    questions_file: Annotated[
+        Path | None, typer.Option("--questions", help="Frågesamling (JSONL). Standard: eval/questions.jsonl.")
+    ] = None,
+    config: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--config",
+            help="Konfiguration att köra (kan upprepas): hybrid, lexical, vectors, no-glossary, "
+            "no-followup, baseline-llamaindex. Standard: alla.",
+        ),
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            help="Mapp för result.json, report.html, plots/ och ragas.jsonl. "
+            "Standard: AVTAL_HOME/eval/latest.",
+        ),
+    ] = None,
     split: Annotated[str, typer.Option("--split", help="report (standard), calibrate eller all.")] = "report",
+    corpus: Annotated[
+        Path,
+        typer.Option("--corpus", help="Mappen med de indexerade PDF-filerna (för LlamaIndex-baslinjen)."),
+    ] = Path("data/corpus"),
     retrieval: Annotated[
-        bool, typer.Option("--retrieval", help="Jämför också sökningen: lexikal, vektorer och hybrid.")
+        bool, typer.Option("--retrieval", help="Jämför också bara sökningen: BM25, vektorer och hybrid.")
     ] = False,
-    as_json: Annotated[Path | None, typer.Option("--json", help="Spara hela resultatet som JSON.")] = None,
+    as_json: Annotated[
+        Path | None, typer.Option("--json", help="Spara resultatet som JSON även här.")
+    ] = None,
     check: Annotated[
         bool,
         typer.Option(
@@ -217,13 +242,30 @@ def evaluate(
         ),
     ] = False,
 ) -> None:
-    """Mät svarskvaliteten på frågesamlingen (eval/questions.jsonl) och skriv siffrorna."""
+    """Mät svarskvaliteten på frågesamlingen, konfigurationer sida vid sida, och skriv en rapport."""
     from assistant.retrieval import HybridRetriever, build_query
-    from eval.questions import load_questions, validate
-    from eval.run import format_report, run, run_retrieval
+    from eval.questions import DEFAULT_PATH, load_questions, validate
+    from eval.report import CONFIGS, DEFAULT_CONFIGS, format_side_by_side, write_outputs
+    from eval.report import evaluate as run_evaluation
+    from eval.run import format_report, run_retrieval
 
+    if split not in ("report", "calibrate", "all"):
+        typer.echo("Fel: --split ska vara report, calibrate eller all.", err=True)
+        raise typer.Exit(2)
+    configs = list(dict.fromkeys(config or DEFAULT_CONFIGS))
+    unknown = [c for c in configs if c not in CONFIGS]
+    if unknown:
+        typer.echo(
+            f"Fel: okänd konfiguration {', '.join(unknown)}. Välj bland: {', '.join(CONFIGS)}.", err=True
+        )
+        raise typer.Exit(2)
+    path = questions_file or DEFAULT_PATH
+    try:
+        questions = load_questions(path)
+    except (OSError, ValueError) as exc:
+        typer.echo(f"Fel: frågesamlingen {path} kunde inte läsas: {exc}", err=True)
+        raise typer.Exit(1) from exc
     assistant = _load_assistant()
-    questions = load_questions()
     if check:
         problems = validate(questions, assistant.version.chunks)
         for problem in problems:
@@ -232,17 +274,44 @@ def evaluate(
         raise typer.Exit(1 if problems else 0)
     chosen = None if split == "all" else split
     chunks = assistant.version.chunks
+    settings = assistant.settings
+    out_dir = out or settings.home / "eval" / "latest"
 
-    def ask_fn(question: str, history: list[dict[str, str]], audience: str) -> Any:
-        return assistant.ask(question, history=history, audience=audience)
+    def say(message: str) -> None:
+        typer.echo(message, err=True)
 
-    for _ in range(3):  # warm-up: load the embedder and caches before timing
-        assistant.ask("Vem utser den samordnande vårdcentralen?")
-    report = run(ask_fn, questions, chosen, chunks=chunks)
-    typer.echo(f"== Svar ({split}) ==")
-    typer.echo(format_report(report))
-    results: dict[str, Any] = {"answer": report}
+    evaluation = run_evaluation(
+        assistant,
+        questions,
+        chosen,
+        configs,
+        corpus=corpus,
+        questions_file=path,
+        command=" ".join(["avtal", *sys.argv[1:]]),
+        log=say,
+    )
+    result = evaluation.result
+    main = result["main_config"]
+    if main in result["configs"]:
+        config_result = result["configs"][main]
+        typer.echo(f"== Svar ({split}, {main}) ==")
+        typer.echo(
+            format_report(
+                {
+                    "mode": "answer",
+                    "split": result["split"],
+                    "overall": config_result["summary"],
+                    "by_kind": config_result["per_kind"],
+                    "by_user_group": config_result["per_user_group"],
+                    "by_document": config_result["per_document"],
+                }
+            )
+        )
+    typer.echo("")
+    typer.echo("== Konfigurationer sida vid sida (procent; svarstid i ms) ==")
+    typer.echo(format_side_by_side(result))
     if retrieval:
+        result["retrieval"] = {}
         variants = {
             "bm25-stam": ("stem",),
             "bm25-4gram": ("char",),
@@ -250,7 +319,7 @@ def evaluate(
             "hybrid": ("stem", "char", "dense"),
         }
         for name, modes in variants.items():
-            retriever = HybridRetriever(assistant.version, assistant.settings.assistant, modes=modes)
+            retriever = HybridRetriever(assistant.version, settings.assistant, modes=modes)
 
             def search(question: str, history: list[dict[str, str]], r: Any = retriever) -> list[str]:
                 from assistant.core import as_turns
@@ -258,22 +327,31 @@ def evaluate(
                 query = build_query(question, as_turns(history), assistant.glossary)
                 return [s.chunk.id for s in r.retrieve(query, k=10)]
 
-            _retrieval_line(name, run_retrieval(search, questions, chosen, chunks=chunks), results)
+            _retrieval_line(
+                name, run_retrieval(search, questions, chosen, chunks=chunks), result["retrieval"]
+            )
 
         def full(question: str, history: list[dict[str, str]]) -> list[str]:
             return [s.chunk.id for s in assistant.prepare(question, history).sources]
 
-        _retrieval_line("hybrid+omrankning", run_retrieval(full, questions, chosen, chunks=chunks), results)
+        _retrieval_line(
+            "hybrid+omrankning", run_retrieval(full, questions, chosen, chunks=chunks), result["retrieval"]
+        )
+    paths = write_outputs(evaluation, out_dir)
     if as_json is not None:
-        as_json.write_text(json.dumps(results, ensure_ascii=False, indent=1, default=str), encoding="utf-8")
+        as_json.write_text(json.dumps(result, ensure_ascii=False, indent=1, default=str), encoding="utf-8")
+    typer.echo(f"Rapport: {paths['html']}")
+    typer.echo(f"Resultat: {paths['result']} (RAGAS-export: {paths['ragas']}); tog {result['seconds']} s.")
 
 
 def _retrieval_line(name: str, report: dict[str, Any], results: dict[str, Any]) -> None:
+    report = dict(report)
+    report.pop("rows", None)
     results[name] = report
     o = report["overall"]
     typer.echo(
-        f"sökning {name:18} hit@1={o.get('hit@1', 0):.3f} hit@5={o.get('hit@5', 0):.3f} "
-        f"MRR={o.get('mrr', 0):.3f}"
+        f"sökning {name:18} hit@1={o.get('hit@1') or 0:.3f} hit@5={o.get('hit@5') or 0:.3f} "
+        f"MRR={o.get('mrr') or 0:.3f}"
     )
 
 

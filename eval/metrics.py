@@ -17,6 +17,7 @@ from avtal.models import Chunk
 from eval.questions import Question, fact_found, fold
 
 HIT_AT = 5  # hit@5
+CITED_AT = 2  # a short answer cites at most two clauses, and the baseline retrieves two chunks: hit@2
 
 _PART_RE = re.compile(r"^(?P<base>.+)-(?P<n>\d+)$")
 
@@ -119,6 +120,7 @@ def score(
     """
     data = as_answer_dict(answer)
     cited = cited_ids(data)
+    answer_text = str(data.get("answer") or "")
     abstained = bool(data.get("abstained"))
     confidence = data.get("confidence")
     row: dict[str, Any] = {
@@ -131,15 +133,17 @@ def score(
         "abstained": abstained,
         "confidence": float(confidence) if isinstance(confidence, (int, float)) else None,
         "cited": cited,
+        "answer_words": len(answer_text.split()),
     }
     if question.answerable:
         rank = gold_rank(cited, question.gold, parts)
-        text = fold(str(data.get("answer") or ""))
+        text = fold(answer_text)
         found = [fact_found(text, fact, folded=True) for fact in question.key_facts]
         row.update(
             {
                 "gold_rank": rank,
                 "hit@1": rank == 1,
+                f"hit@{CITED_AT}": rank is not None and rank <= CITED_AT,
                 f"hit@{HIT_AT}": rank is not None and rank <= HIT_AT,
                 "reciprocal_rank": 1.0 / rank if rank else 0.0,
                 "key_facts_found": sum(found),
@@ -150,6 +154,7 @@ def score(
                 ],
                 "false_abstention": abstained,
                 "oos_abstained": None,
+                **citation_support(question, data, rank),
             }
         )
     else:
@@ -157,6 +162,7 @@ def score(
             {
                 "gold_rank": None,
                 "hit@1": None,
+                f"hit@{CITED_AT}": None,
                 f"hit@{HIT_AT}": None,
                 "reciprocal_rank": None,
                 "key_facts_found": None,
@@ -165,9 +171,47 @@ def score(
                 "missing_facts": [],
                 "false_abstention": None,
                 "oos_abstained": abstained,
+                "cited_clauses": None,
+                "cited_with_fact": None,
+                "citation_fact_recall": None,
+                "first_citation_gold": None,
             }
         )
     return row
+
+
+def citation_support(question: Question, answer: Mapping[str, Any], rank: int | None) -> dict[str, Any]:
+    """How well the citations of an answer to an answerable question back it.
+
+    Each cited clause is judged on its whole text (`citations[].text`; the quote when the text is
+    missing), once per clause. `cited_with_fact`: cited clauses holding at least one of the
+    question's key facts (of `cited_clauses`); `citation_fact_recall`: the question's key facts
+    found in the cited clauses taken together; `first_citation_gold`: whether the first citation is
+    a gold clause. All None when the answer cites nothing (an abstention, usually).
+    """
+    texts: dict[str, str] = {}
+    for citation in answer.get("citations") or []:
+        document, anchor = _get(citation, "document"), _get(citation, "anchor")
+        text = _get(citation, "text") or _get(citation, "quote") or ""
+        key = f"{document}#{anchor}" if document and anchor else f"text:{len(texts)}"
+        texts.setdefault(key, fold(str(text)))
+    if not texts:
+        return {
+            "cited_clauses": 0,
+            "cited_with_fact": None,
+            "citation_fact_recall": None,
+            "first_citation_gold": None,
+        }
+    facts = question.key_facts
+    with_fact = sum(any(fact_found(t, fact, folded=True) for fact in facts) for t in texts.values())
+    together = " \n ".join(texts.values())
+    found = sum(fact_found(together, fact, folded=True) for fact in facts)
+    return {
+        "cited_clauses": len(texts),
+        "cited_with_fact": with_fact,
+        "citation_fact_recall": found / len(facts) if facts else None,
+        "first_citation_gold": rank == 1,
+    }
 
 
 # --- summaries -------------------------------------------------------------------------------
@@ -192,14 +236,22 @@ def summarize(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     answerable = [r for r in rows if r["answerable"]]
     oos = [r for r in rows if not r["answerable"]]
     latencies = [float(r["latency_s"]) for r in rows if r.get("latency_s") is not None]
+    cited = sum(r.get("cited_clauses") or 0 for r in answerable if r.get("cited_with_fact") is not None)
+    with_fact = sum(r.get("cited_with_fact") or 0 for r in answerable)
+    words = [r["answer_words"] for r in rows if r.get("answer_words") is not None and not r.get("abstained")]
     return {
         "n": len(rows),
         "answerable": len(answerable),
         "out_of_scope": len(oos),
         "hit@1": _mean(r["hit@1"] for r in answerable),
+        f"hit@{CITED_AT}": _mean(r.get(f"hit@{CITED_AT}") for r in answerable),
         f"hit@{HIT_AT}": _mean(r[f"hit@{HIT_AT}"] for r in answerable),
         "mrr": _mean(r["reciprocal_rank"] for r in answerable),
         "key_fact_recall": _mean(r.get("key_fact_recall") for r in answerable),
+        "citation_precision": with_fact / cited if cited else None,
+        "citation_fact_recall": _mean(r.get("citation_fact_recall") for r in answerable),
+        "first_citation_gold": _mean(r.get("first_citation_gold") for r in answerable),
+        "answer_words_median": statistics.median(words) if words else None,
         "false_abstention": _mean(r.get("abstained") for r in answerable),
         "oos_abstention": _mean(r.get("abstained") for r in oos),
         "latency_median_s": statistics.median(latencies) if latencies else None,

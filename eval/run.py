@@ -26,6 +26,7 @@ from typing import Any
 
 from avtal.models import Chunk
 from eval.metrics import (
+    CITED_AT,
     HIT_AT,
     as_answer_dict,
     breakdown,
@@ -140,6 +141,7 @@ def run_retrieval(
                 "answerable": True,
                 "gold_rank": rank,
                 "hit@1": rank == 1,
+                f"hit@{CITED_AT}": rank is not None and rank <= CITED_AT,
                 f"hit@{HIT_AT}": rank is not None and rank <= HIT_AT,
                 "reciprocal_rank": 1.0 / rank if rank else 0.0,
                 "ranked": ranked[:10],
