@@ -5,7 +5,7 @@ AVTAL := $(VENV)/bin/avtal
 PYTHON ?= python3
 TORCH_VERSION ?= 2.13.0
 
-.PHONY: install run ingest test test-fast lint bench pdfs clean
+.PHONY: install run ingest serve ui test test-fast lint bench bench-ask bench-load evaluate pdfs clean
 
 install: $(VENV)/.installed
 
@@ -17,8 +17,17 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install --quiet -e '.[dev]'
 	touch $@
 
+# The main job: ingest the demo corpus, then the staff UI (http://localhost:8501) with the API
+# beside it (http://localhost:8000, widget demo at /widget/demo). Ctrl-C stops both.
 run: install
 	$(AVTAL) ingest data/corpus
+	$(AVTAL) ui
+
+serve: install
+	$(AVTAL) serve
+
+ui: install
+	$(AVTAL) ui
 
 ingest: install
 	$(AVTAL) ingest data/corpus
@@ -34,6 +43,15 @@ lint: install
 
 bench: install
 	$(AVTAL) bench data/corpus
+
+bench-ask: install
+	$(AVTAL) bench --ask
+
+bench-load: install
+	$(PY) -m api.loadbench
+
+evaluate: install
+	$(AVTAL) eval
 
 pdfs: install
 	$(PY) data/make_pdfs.py

@@ -82,6 +82,8 @@ class UsageStore:
     def _connect(self) -> Iterator[sqlite3.Connection]:
         with self._lock:
             db = sqlite3.connect(self.path, timeout=10)
+            # SQLite's lower() only folds ASCII: "Vad är SÄBO?" and "vad är säbo?" are one question
+            db.create_function("fold_case", 1, lambda s: s.casefold() if isinstance(s, str) else s)
             try:
                 with db:  # commits, or rolls back on error
                     yield db
@@ -185,7 +187,7 @@ class UsageStore:
                 "SELECT COUNT(*), COALESCE(SUM(abstained), 0) FROM questions WHERE asked_at >= ?", (since,)
             ).fetchone()
             unanswered = db.execute(
-                "SELECT lower(trim(question)) AS q, COUNT(*) AS n, MAX(asked_at) FROM questions "
+                "SELECT fold_case(trim(question)) AS q, COUNT(*) AS n, MAX(asked_at) FROM questions "
                 "WHERE abstained = 1 AND asked_at >= ? GROUP BY q ORDER BY n DESC, MAX(asked_at) DESC "
                 "LIMIT ?",
                 (since, top),

@@ -80,7 +80,7 @@ def test_stats_per_day_abstention_and_unanswered(tmp_path: Path) -> None:
     store = UsageStore(tmp_path / "usage.sqlite")
     day1 = NOW - timedelta(days=2)
     store.log_question("1", "Vem betalar hjälpmedel?", abstained=True, at=day1)
-    store.log_question("2", "vem betalar hjälpmedel? ", abstained=True, at=day1 + timedelta(hours=1))
+    store.log_question("2", "VEM BETALAR HJÄLPMEDEL? ", abstained=True, at=day1 + timedelta(hours=1))
     store.log_question("3", "Vad är SIP?", abstained=False, at=day1)
     store.log_question("4", "Patient 19121212-1212 parkering?", abstained=True, at=NOW)
     store.log_question("5", "För gammal", abstained=True, at=NOW - timedelta(days=40))
