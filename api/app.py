@@ -162,6 +162,8 @@ def create_app(settings: Settings, assistant: Assistant | None = None) -> FastAP
         "läns kommuner och Region Stockholm.",
         version="1.0",
         lifespan=lifespan,
+        docs_url=None,  # served below with local assets: intranets often cannot reach a CDN
+        redoc_url=None,
     )
     app.state.service = service
     app.state.settings = settings
@@ -193,7 +195,30 @@ def create_app(settings: Settings, assistant: Assistant | None = None) -> FastAP
     app.include_router(openai_compat.router)
     app.include_router(admin.router)
     app.include_router(widget_routes.router)
+    _docs(app)
     return app
+
+
+def _docs(app: FastAPI) -> None:
+    """Swagger UI at /docs with the assets bundled in the fastapi-offline package (Swagger UI 5, which
+    reads OpenAPI 3.1): no request leaves the intranet."""
+    from importlib.resources import files
+
+    from fastapi.openapi.docs import get_swagger_ui_html
+    from fastapi.staticfiles import StaticFiles
+
+    static = files("fastapi_offline") / "static"
+    app.mount("/docs-static", StaticFiles(directory=str(static)), name="docs-static")
+
+    @app.get("/docs", include_in_schema=False)
+    async def docs() -> Any:
+        return get_swagger_ui_html(
+            openapi_url=app.openapi_url or "/openapi.json",
+            title="Avtalsassistenten – API",
+            swagger_js_url="/docs-static/swagger-ui-bundle.js",
+            swagger_css_url="/docs-static/swagger-ui.css",
+            swagger_favicon_url="/docs-static/favicon.png",
+        )
 
 
 def _routes(app: FastAPI) -> None:

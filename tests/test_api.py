@@ -78,7 +78,12 @@ def test_health_ready_and_docs(client: httpx.Client, assistant: Assistant) -> No
     assert ready["status"] == "ready"
     assert ready["documents"] == len(assistant.version.documents) == 5
     assert ready["chunks"] == len(assistant.version.chunks)
-    assert client.get("/docs").status_code == 200
+    docs = client.get("/docs")
+    assert docs.status_code == 200
+    # the page's assets are served here, not from a CDN the intranet cannot reach
+    assert "cdn." not in docs.text and "/docs-static/swagger-ui-bundle.js" in docs.text
+    assert client.get("/docs-static/swagger-ui-bundle.js").status_code == 200
+    assert client.get("/docs-static/swagger-ui.css").status_code == 200
     paths = client.get("/openapi.json").json()["paths"]
     for path in ("/api/ask", "/api/ask/stream", "/api/search", "/api/documents", "/v1/chat/completions"):
         assert path in paths
