@@ -56,18 +56,27 @@ def render_plots(result: Mapping[str, Any], folder: Path) -> dict[str, Path]:
     if not configs:
         return paths
 
-    # per-kind bars: hit@2 and key-fact recall, configurations side by side
+    # per-kind bars: hit@5 (the baseline, which retrieves two chunks: hit@2, hatched) and key facts
     kinds = [
         k for k in KIND_LABELS if k != "out_of_scope" and any(k in c["per_kind"] for c in configs.values())
     ]
     fig, axes = plt.subplots(2, 1, figsize=(11, 7.5), sharex=True)
     width = 0.8 / max(1, len(configs))
     for ax, key, title in (
-        (axes[0], f"hit@{CITED_AT}", f"Guldavsnitt bland de {CITED_AT} första källorna (hit@{CITED_AT})"),
+        (
+            axes[0],
+            f"hit@{HIT_AT}",
+            f"Guldavsnitt bland de {HIT_AT} första träffarna (hit@{HIT_AT}; "
+            f"baslinjen: hit@{CITED_AT}, randig)",
+        ),
         (axes[1], "key_fact_recall", "Nyckelfakta i svaret (andel)"),
     ):
         for i, (name, config) in enumerate(configs.items()):
             values = [(config["per_kind"].get(k) or {}).get(key) for k in kinds]
+            hatch = None
+            if key == f"hit@{HIT_AT}" and all(v is None for v in values):
+                values = [(config["per_kind"].get(k) or {}).get(f"hit@{CITED_AT}") for k in kinds]
+                hatch = "//"
             xs = [j + (i - (len(configs) - 1) / 2) * width for j in range(len(kinds))]
             ax.bar(
                 xs,
@@ -75,6 +84,8 @@ def render_plots(result: Mapping[str, Any], folder: Path) -> dict[str, Path]:
                 width,
                 label=config.get("label", name),
                 color=COLORS[i % len(COLORS)],
+                hatch=hatch,
+                edgecolor="white" if hatch else None,
             )
         ax.set_ylim(0, 1.05)
         ax.set_title(title, fontsize=11, loc="left")
@@ -163,6 +174,7 @@ h1{font-size:1.6em;margin-bottom:.2em}h2{margin-top:1.8em;border-bottom:1px soli
 .meta{color:#555;font-size:.92em}code{background:#f3f3f3;padding:1px 4px;border-radius:3px}
 table{border-collapse:collapse;margin:.6em 0;font-size:.9em}
 table.failures{table-layout:fixed;width:100%}table.failures code{word-break:break-all}
+table.wide{font-size:.8em;width:100%}
 th,td{border:1px solid #d8d8d8;padding:4px 7px;vertical-align:top}th{background:#f2f5f9;text-align:left}
 td.n{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 tr.main td{background:#f4f9ff;font-weight:600}
@@ -178,16 +190,19 @@ SIDE_COLUMNS = [
     (f"hit@{CITED_AT}", f"hit@{CITED_AT}", "pct"),
     (f"hit@{HIT_AT}", f"hit@{HIT_AT}", "pct"),
     ("mrr", "MRR", "pct"),
-    ("key_fact_recall", "Nyckelfakta", "pct"),
-    ("citation_precision", "Citerade avsnitt med nyckelfakta", "pct"),
     ("first_citation_gold", "Första källan är guld", "pct"),
+    ("cited_gold", "Citerar ett guldavsnitt", "pct"),
+    ("citation_precision", "Citerade avsnitt med nyckelfakta", "pct"),
+    ("key_fact_recall", "Nyckelfakta i svaret", "pct"),
     ("false_abstention", "Avstår fast svar finns", "pct"),
     ("oos_abstention", "Avstår utanför dokumenten", "pct"),
     ("answer_words_median", "Ord i svaret (median)", "num"),
     ("latency_median_s", "Svarstid median", "ms"),
     ("latency_p95_s", "Svarstid p95", "ms"),
 ]
-GROUP_COLUMNS = [c for c in SIDE_COLUMNS if c[0] not in (f"hit@{CITED_AT}", "answer_words_median")]
+GROUP_COLUMNS = [
+    c for c in SIDE_COLUMNS if c[0] not in (f"hit@{CITED_AT}", "answer_words_median", "latency_p95_s")
+]
 
 
 def _fmt(value: Any, kind: str) -> str:
@@ -216,7 +231,7 @@ def _side_by_side(result: Mapping[str, Any]) -> str:
             f"<tr><td>{_e(name)}</td><td colspan='{len(SIDE_COLUMNS) + 1}'>"
             f"hoppades över: {_e(reason)}</td></tr>"
         )
-    return "<table>" + "".join(rows) + "</table>"
+    return '<table class="wide">' + "".join(rows) + "</table>"
 
 
 def _group_table(groups: Mapping[str, Any], first: str, labels: Mapping[str, str] | None = None) -> str:
@@ -288,6 +303,13 @@ def _short(text: str, n: int) -> str:
     return text if len(text) <= n else text[: n - 1].rstrip() + "…"
 
 
+def _machine(machine: Mapping[str, Any] | None) -> str:
+    if not machine or not machine.get("cpus"):
+        return ""
+    load = machine.get("load_1min")
+    return f" på {machine['cpus']} kärnor" + (f" (belastning vid start {load})" if load is not None else "")
+
+
 def _img(images: Mapping[str, str], name: str, alt: str) -> str:
     data = images.get(name)
     return f'<img alt="{_e(alt)}" src="data:image/png;base64,{data}">' if data else ""
@@ -295,26 +317,30 @@ def _img(images: Mapping[str, str], name: str, alt: str) -> str:
 
 DEFINITIONS = f"""
 <dl>
-<dt>hit@1, hit@{CITED_AT}, hit@{HIT_AT}, MRR</dt><dd>Besvarbara frågor: om ett guldavsnitt (ett avsnitt
-som besvarar frågan) är den första, någon av de {CITED_AT} första eller någon av de {HIT_AT} första
-källorna som svaret citerar; MRR är medelvärdet av 1/plats för det första guldavsnittet. Ett kort
-svar citerar högst två avsnitt, så för assistentens konfigurationer är hit@{CITED_AT} = hit@{HIT_AT}.
-Citat räknas även när assistenten avstod. Baslinjen hämtar två textbitar: hit@{HIT_AT} gäller inte
+<dt>hit@1, hit@{CITED_AT}, hit@{HIT_AT}, MRR (sökning)</dt><dd>Besvarbara frågor: om ett
+guldavsnitt (ett avsnitt som besvarar frågan) är första, bland de {CITED_AT} första eller bland
+de {HIT_AT} första av de avsnitt som sökningen rangordnade och som svaret sätts ihop av
+(efter omrankning); MRR är medelvärdet av 1/plats för det första guldavsnittet. En senare del av
+ett uppdelat guldavsnitt räknas också. Baslinjen hämtar två textbitar: hit@{HIT_AT} gäller inte
 den, och en textbit räknas som ett guldavsnitt när den innehåller minst halva avsnittets text
-(andel av avsnittets ord som står i samma ordning i textbiten, i sammanhängande följder om minst
-tre ord).</dd>
-<dt>Nyckelfakta</dt><dd>Andel av frågans nyckelfakta (korta ordstammar ur avsnittet) som står i
-svarstexten (gemener, utan diakritiska tecken). Baslinjens ”svar” är de två textbitarna hela, så
-dess siffra är inte jämförbar med ett kort svar.</dd>
-<dt>Citerade avsnitt med nyckelfakta</dt><dd>Andel av de citerade avsnitten (hela texten) som
+(andelen av avsnittets ord som står i samma ordning i textbiten, i sammanhängande följder om
+minst tre ord, jämfört utan skiftläge och diakritiska tecken, med avsnittets text före eller
+efter OCR-reparationen).</dd>
+<dt>Första källan är guld, Citerar ett guldavsnitt</dt><dd>Andel av svaren med minst en källa
+vars första källa är ett guldavsnitt; andel av de besvarbara frågorna där någon av svarets källor
+är ett guldavsnitt (ett kort svar citerar högst två). Baslinjens ”källor” är dess två textbitar.
+</dd>
+<dt>Citerade avsnitt med nyckelfakta</dt><dd>Andel av alla citerade avsnitt (hela texten) som
 innehåller minst en av frågans nyckelfakta.</dd>
-<dt>Första källan är guld</dt><dd>Andel av svaren med minst en källa vars första källa är ett
-guldavsnitt.</dd>
+<dt>Nyckelfakta i svaret</dt><dd>Andel av frågans nyckelfakta (korta ordstammar ur avsnittet)
+som står i svarstexten (utan skiftläge och diakritiska tecken). Baslinjens ”svar” är de två
+textbitarna hela, så dess siffra är inte jämförbar med ett kort svar.</dd>
 <dt>Avstår fast svar finns</dt><dd>Besvarbara frågor där assistenten avstod (lägre är bättre).</dd>
 <dt>Avstår utanför dokumenten</dt><dd>Frågor som dokumenten inte besvarar där assistenten avstod
 (högre är bättre).</dd>
 <dt>Svarstid</dt><dd>Väggklocka runt ett anrop av <code>Assistant.ask</code> (baslinjen: dess
-hämtning), median och 95:e percentil.</dd>
+hämtning), median och 95:e percentil. Datorn kan ha delats med andra program; se belastningen
+överst.</dd>
 </dl>
 """
 
@@ -341,7 +367,7 @@ def render_html(result: Mapping[str, Any], images: Mapping[str, str]) -> str:
         f"indexversion <code>{_e(result.get('index_version'))}</code>"
         f" · frågor: {_e(result.get('questions'))} (del <code>{_e(result.get('split'))}</code> av "
         f"<code>{_e(result.get('questions_file') or 'eval/questions.jsonl')}</code>)"
-        f" · tog {_e(result.get('seconds'))} s"
+        f" · tog {_e(result.get('seconds'))} s{_machine(result.get('machine'))}"
         + (f"<br>Kommando: <code>{_e(result['command'])}</code>" if result.get("command") else "")
         + "</p>",
         "<h2>Konfigurationer sida vid sida</h2>",
@@ -371,9 +397,10 @@ def render_html(result: Mapping[str, Any], images: Mapping[str, str]) -> str:
             "<h2>Per användargrupp</h2>",
             _group_table(main_config.get("per_user_group", {}), "Användargrupp"),
             f"<h2>Misslyckade frågor ({len(failures)})</h2>",
-            f"<p>{_e(label)}. En fråga listas när assistenten avstod fast dokumenten svarar, inte citerade "
-            "något guldavsnitt, fick med färre än hälften av nyckelfakta, eller svarade på en fråga som "
-            "dokumenten inte besvarar. ✔ = citerat guldavsnitt.</p>",
+            f"<p>{_e(label)}. En fråga listas när assistenten avstod fast dokumenten svarar, inte hittade "
+            "eller citerade något guldavsnitt, fick med färre än hälften av nyckelfakta, eller svarade på "
+            "en fråga som "
+            "dokumenten inte besvarar. ✔ = citerat guldavsnitt, ✘ = annat avsnitt.</p>",
             _failures_table(failures),
         ]
     parts += ["<h2>Så räknas måtten</h2>", DEFINITIONS, "</body></html>"]

@@ -171,6 +171,7 @@ def score(
                 "missing_facts": [],
                 "false_abstention": None,
                 "oos_abstained": abstained,
+                "cited_gold": None,
                 "cited_clauses": None,
                 "cited_with_fact": None,
                 "citation_fact_recall": None,
@@ -184,10 +185,11 @@ def citation_support(question: Question, answer: Mapping[str, Any], rank: int | 
     """How well the citations of an answer to an answerable question back it.
 
     Each cited clause is judged on its whole text (`citations[].text`; the quote when the text is
-    missing), once per clause. `cited_with_fact`: cited clauses holding at least one of the
+    missing), once per clause. `cited_gold`: whether any citation is a gold clause (False when
+    nothing is cited); `cited_with_fact`: cited clauses holding at least one of the
     question's key facts (of `cited_clauses`); `citation_fact_recall`: the question's key facts
     found in the cited clauses taken together; `first_citation_gold`: whether the first citation is
-    a gold clause. All None when the answer cites nothing (an abstention, usually).
+    a gold clause. When the answer cites nothing (an abstention, usually) the last three are None.
     """
     texts: dict[str, str] = {}
     for citation in answer.get("citations") or []:
@@ -197,6 +199,7 @@ def citation_support(question: Question, answer: Mapping[str, Any], rank: int | 
         texts.setdefault(key, fold(str(text)))
     if not texts:
         return {
+            "cited_gold": False,
             "cited_clauses": 0,
             "cited_with_fact": None,
             "citation_fact_recall": None,
@@ -207,6 +210,7 @@ def citation_support(question: Question, answer: Mapping[str, Any], rank: int | 
     together = " \n ".join(texts.values())
     found = sum(fact_found(together, fact, folded=True) for fact in facts)
     return {
+        "cited_gold": rank is not None,
         "cited_clauses": len(texts),
         "cited_with_fact": with_fact,
         "citation_fact_recall": found / len(facts) if facts else None,
@@ -251,6 +255,7 @@ def summarize(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
         "citation_precision": with_fact / cited if cited else None,
         "citation_fact_recall": _mean(r.get("citation_fact_recall") for r in answerable),
         "first_citation_gold": _mean(r.get("first_citation_gold") for r in answerable),
+        "cited_gold": _mean(r.get("cited_gold") for r in answerable),
         "answer_words_median": statistics.median(words) if words else None,
         "false_abstention": _mean(r.get("abstained") for r in answerable),
         "oos_abstention": _mean(r.get("abstained") for r in oos),

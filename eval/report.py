@@ -11,9 +11,14 @@ the abstention model are the ones fitted for the full pipeline, not refitted per
 The LlamaIndex tutorial pipeline (eval/baseline.py) runs on the same questions and the same
 embedding model.
 
-DIR/result.json  {"created", "index_version", "questions_file", "split", "main_config", "configs":
-                  {name: {"label", "description", "summary", "per_kind", "per_user_group",
-                  "per_document", "rows"}}, "failures", "sweep", "threshold", "seconds", ...}
+DIR/result.json  {"created", "index_version", "questions_file", "split", "questions", "command",
+                  "main_config", "threshold", "machine", "configs": {name: {"label", "description",
+                  "summary", "per_kind", "per_user_group", "per_document", "seconds", "rows"}},
+                  "skipped": {name: reason}, "failures", "sweep", "seconds"}
+
+Retrieval figures (hit@1/2/5, MRR) rank the clauses the answer is composed from (after reranking);
+citation figures (first_citation_gold, cited_gold, citation_precision, citation_fact_recall) judge
+what the answer cites; key facts and abstention judge the answer text (eval/metrics.py).
 DIR/report.html  self-contained (plots embedded as base64 PNG)
 DIR/plots/*.png  per_kind.png, threshold.png, latency.png
 DIR/ragas.jsonl  one line per question of the main configuration, in the order of its rows:
@@ -37,6 +42,7 @@ from eval.metrics import (
     HIT_AT,
     as_answer_dict,
     confidence_sweep,
+    gold_rank,
     matches_gold,
     score,
     split_part_map,
@@ -115,10 +121,17 @@ def _ask_rows(
     parts: Mapping[str, str],
     with_history: bool,
     audience: str = "kort",
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """Ask each question once (timed) and score it; returns the rows and the Answer dicts."""
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[list[str]]]:
+    """Ask each question once (timed) and score it.
+
+    The answer is scored by `eval.metrics.score` (key facts, abstention, citations). Retrieval is
+    then scored on the ranked clauses the answer was composed from: `Assistant.prepare` (the first
+    step of `ask`, deterministic) is called again, untimed, for its sources. Returns the rows, the
+    Answer dicts and the text of each question's first RAGAS_CONTEXTS sources.
+    """
     rows: list[dict[str, Any]] = []
     answers: list[dict[str, Any]] = []
+    contexts: list[list[str]] = []
     for question in questions:
         history = _history(question) if with_history else []
         error = None
@@ -129,12 +142,35 @@ def _ask_rows(
             answer = {"answer": "", "abstained": True, "confidence": 0.0, "citations": []}
             error = f"{type(exc).__name__}: {exc}"
         latency = time.perf_counter() - started
+        try:
+            sources = assistant.prepare(question.question, history).sources
+        except Exception:
+            sources = []
         row = score(question, answer, parts)
+        row["cited_gold_rank"] = row.get("gold_rank")
+        row.update(_retrieval_fields(question, [s.chunk.id for s in sources], parts))
         row["latency_s"] = latency
         row["error"] = error
         rows.append(row)
         answers.append(answer)
-    return rows, answers
+        contexts.append([s.chunk.text for s in sources[:RAGAS_CONTEXTS]])
+    return rows, answers, contexts
+
+
+def _retrieval_fields(question: Question, ranked: Sequence[str], parts: Mapping[str, str]) -> dict[str, Any]:
+    """hit@1/2/5 and the reciprocal rank of the first gold clause in a ranked list (answerable only);
+    the citation-based rank stays in `cited_gold_rank`."""
+    if not question.answerable:
+        return {"retrieved": list(ranked[:10])}
+    rank = gold_rank(list(dict.fromkeys(ranked)), question.gold, parts)
+    return {
+        "retrieved": list(ranked[:10]),
+        "gold_rank": rank,
+        "hit@1": rank == 1,
+        f"hit@{CITED_AT}": rank is not None and rank <= CITED_AT,
+        f"hit@{HIT_AT}": rank is not None and rank <= HIT_AT,
+        "reciprocal_rank": 1.0 / rank if rank else 0.0,
+    }
 
 
 def _baseline_rows(
@@ -166,7 +202,9 @@ def _baseline_rows(
                     f"hit@{CITED_AT}": rank is not None,
                     f"hit@{HIT_AT}": None,  # two chunks retrieved: hit@5 does not apply
                     "reciprocal_rank": 1.0 / rank if rank else 0.0,
+                    "cited_gold_rank": rank,
                     "first_citation_gold": rank == 1,
+                    "cited_gold": rank is not None,
                 }
             )
         row["cited"] = [f"{h.file_name} s. {h.page_label}: {', '.join(h.covered) or '-'}" for h in hits]
@@ -206,6 +244,8 @@ def failure_reasons(row: Mapping[str, Any]) -> list[str]:
     if row["abstained"]:
         reasons.append("avstod fast dokumenten svarar")
     if not row.get(f"hit@{HIT_AT}"):
+        reasons.append(f"inget guldavsnitt bland de {HIT_AT} första träffarna")
+    elif not row["abstained"] and not row.get("cited_gold"):
         reasons.append("citerar inget guldavsnitt")
     recall = row.get("key_fact_recall")
     if recall is not None and recall < 0.5 and not row["abstained"]:
@@ -256,28 +296,21 @@ def _failures(
 
 
 def _ragas(
-    assistant: Any,
     questions: Sequence[Question],
     answers: Sequence[Mapping[str, Any]],
+    contexts: Sequence[list[str]],
     chunks: Mapping[str, Any],
 ) -> list[dict[str, Any]]:
-    lines = []
-    for question, answer in zip(questions, answers, strict=True):
-        try:
-            prepared = assistant.prepare(question.question, _history(question))
-            contexts = [s.chunk.text for s in prepared.sources[:RAGAS_CONTEXTS]]
-        except Exception:
-            contexts = [str(c.get("text") or "") for c in answer.get("citations") or []]
-        lines.append(
-            {
-                "user_input": question.question,
-                "retrieved_contexts": contexts,
-                "reference_contexts": [chunks[g].text for g in question.gold if g in chunks],
-                "response": str(answer.get("answer") or ""),
-                "reference": question.answer,
-            }
-        )
-    return lines
+    return [
+        {
+            "user_input": question.question,
+            "retrieved_contexts": context,
+            "reference_contexts": [chunks[g].text for g in question.gold if g in chunks],
+            "response": str(answer.get("answer") or ""),
+            "reference": question.answer,
+        }
+        for question, answer, context in zip(questions, answers, contexts, strict=True)
+    ]
 
 
 def evaluate(
@@ -314,6 +347,7 @@ def evaluate(
         "command": command,
         "main_config": MAIN_CONFIG if MAIN_CONFIG in configs else configs[0],
         "threshold": threshold,
+        "machine": _machine(),
         "configs": {},
         "skipped": {},
     }
@@ -332,15 +366,26 @@ def evaluate(
             result["configs"][name]["chunks"] = len(baseline.nodes)
         else:
             config, with_history = config_assistant(assistant, name)
-            rows, answers = _ask_rows(config, chosen, parts, with_history)
+            rows, answers, contexts = _ask_rows(config, chosen, parts, with_history)
             result["configs"][name] = _config_result(name, rows, time.perf_counter() - t0)
             if name == result["main_config"]:
                 result["failures"] = _failures(rows, answers, chosen, parts)
                 result["sweep"] = confidence_sweep(rows, [round(i * 0.01, 2) for i in range(101)])
-                evaluation.ragas = _ragas(config, chosen, answers, chunks)
+                evaluation.ragas = _ragas(chosen, answers, contexts, chunks)
         say(f"{name}: klar på {time.perf_counter() - t0:.1f} s")
     result["seconds"] = round(time.perf_counter() - started, 1)
     return evaluation
+
+
+def _machine() -> dict[str, Any]:
+    """CPU count and load at the start: latency figures mean little without them."""
+    import os
+
+    try:
+        load = round(os.getloadavg()[0], 2)
+    except OSError:
+        load = None
+    return {"cpus": os.cpu_count(), "load_1min": load}
 
 
 def _forget_queries(assistant: Any) -> None:
@@ -385,9 +430,10 @@ COLUMNS: list[tuple[str, str, str]] = [
     (f"hit@{CITED_AT}", f"hit@{CITED_AT}", "pct"),
     (f"hit@{HIT_AT}", f"hit@{HIT_AT}", "pct"),
     ("mrr", "MRR", "pct"),
-    ("key_fact_recall", "fakta", "pct"),
-    ("citation_precision", "citFakta", "pct"),
     ("first_citation_gold", "förstGuld", "pct"),
+    ("cited_gold", "citGuld", "pct"),
+    ("citation_precision", "citFakta", "pct"),
+    ("key_fact_recall", "fakta", "pct"),
     ("false_abstention", "felAvst", "pct"),
     ("oos_abstention", "avstUtanf", "pct"),
     ("answer_words_median", "ord", "num"),
@@ -416,6 +462,11 @@ def format_side_by_side(result: Mapping[str, Any]) -> str:
         lines.append(f"{name:{width}} " + " ".join(f"{_cell(s.get(k), t):>9}" for k, _, t in COLUMNS))
     for name, reason in (result.get("skipped") or {}).items():
         lines.append(f"{name:{width}} hoppades över: {reason}")
+    lines.append(
+        "hit@k/MRR: sökningens rangordning; förstGuld/citGuld: svarets första/någon källa är ett "
+        "guldavsnitt; citFakta: citerade avsnitt med nyckelfakta; fakta: nyckelfakta i svaret; "
+        "felAvst: besvarbara som avstods; avstUtanf: frågor utanför dokumenten som avstods."
+    )
     return "\n".join(lines)
 
 
@@ -436,7 +487,7 @@ def write_outputs(evaluation: Evaluation, out: str | Path) -> dict[str, Path]:
     )
     with paths["ragas"].open("w", encoding="utf-8") as fh:
         for line in evaluation.ragas:
-            fh.write(json.dumps(line, ensure_ascii=False) + "\n")
+            fh.write(json.dumps(line) + "\n")  # ASCII: RAGAS opens it with the locale encoding
     images = {name: base64.b64encode(path.read_bytes()).decode("ascii") for name, path in plots.items()}
     paths["html"].write_text(render_html(result, images), encoding="utf-8")
     paths.update({f"plot_{name}": path for name, path in plots.items()})

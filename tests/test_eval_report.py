@@ -104,12 +104,13 @@ def test_citation_metrics_judge_the_cited_clauses_whole_text() -> None:
     assert row["cited_clauses"] == 2 and row["cited_with_fact"] == 1
     assert row["citation_fact_recall"] == 1.0  # the answer lacks SLSO; the cited clause has it
     assert row["key_fact_recall"] == 0.5
-    assert row["first_citation_gold"] is False
+    assert row["first_citation_gold"] is False and row["cited_gold"] is True
     abstained = score(question, {"answer": "Det framgår inte.", "abstained": True, "citations": []})
     assert abstained["cited_with_fact"] is None and abstained["first_citation_gold"] is None
+    assert abstained["cited_gold"] is False
     summary = summarize([row, abstained])
     assert summary["citation_precision"] == 0.5
-    assert summary["first_citation_gold"] == 0.0
+    assert summary["first_citation_gold"] == 0.0 and summary["cited_gold"] == 0.5
     assert summary["hit@2"] == 0.5 and summary["answer_words_median"] == 5
 
 
@@ -125,7 +126,9 @@ def test_failure_reasons_name_what_went_wrong() -> None:
     )
     assert failure_reasons(good) == []
     wrong = score(question, {"answer": "Kommunen.", "abstained": False, "citations": [_citation("1", "x")]})
-    assert failure_reasons(wrong) == ["citerar inget guldavsnitt", "saknar nyckelfakta"]
+    assert failure_reasons(wrong) == ["inget guldavsnitt bland de 5 första träffarna", "saknar nyckelfakta"]
+    found_not_cited = {**wrong, "hit@5": True}
+    assert failure_reasons(found_not_cited) == ["citerar inget guldavsnitt", "saknar nyckelfakta"]
     oos = _question(kind="out_of_scope", key_facts=[], gold=[])
     assert failure_reasons(score(oos, {"answer": "Svar.", "abstained": False})) == [
         "svarade fast dokumenten inte svarar"
@@ -168,13 +171,18 @@ def test_evaluation_writes_the_result_contract_a_self_contained_report_and_ragas
 ) -> None:
     from eval.report import evaluate, write_outputs
 
-    questions = load_questions()
+    # a third of the calibrate split, to keep the test short: every follow-up, three of each other kind
+    questions, taken = [], {}
+    for q in load_questions():
+        if q.split == "calibrate" and (q.kind == "followup" or taken.get(q.kind, 0) < 3):
+            questions.append(q)
+            taken[q.kind] = taken.get(q.kind, 0) + 1
     evaluation = evaluate(
         demo_assistant, questions, "calibrate", ("hybrid", "no-followup", "lexical"), corpus=None
     )
     paths = write_outputs(evaluation, tmp_path / "out")
     result = json.loads(paths["result"].read_text(encoding="utf-8"))
-    calibrate = [q for q in questions if q.split == "calibrate"]
+    calibrate = questions
     assert result["split"] == "calibrate" and result["questions"] == len(calibrate)
     assert result["index_version"] == demo_assistant.version.version
     assert set(result["configs"]) == {"hybrid", "no-followup", "lexical"}
@@ -186,6 +194,11 @@ def test_evaluation_writes_the_result_contract_a_self_contained_report_and_ragas
         assert set(config["per_kind"]) <= set(KINDS)
         assert sum(s["n"] for s in config["per_kind"].values()) == len(calibrate)
         assert sum(s["n"] for s in config["per_document"].values()) == len(calibrate)
+    # the answer is composed from the top five retrieved clauses: a cited gold clause is among them
+    for row in result["configs"]["hybrid"]["rows"]:
+        if row["answerable"] and row["cited_gold"]:
+            assert row["hit@5"], row["id"]
+        assert len(row["retrieved"]) > 0
     # follow-ups asked without their history lose what they lean on
     followups = {q.id for q in calibrate if q.history}
     hybrid_rows = {r["id"]: r for r in result["configs"]["hybrid"]["rows"]}
@@ -193,7 +206,7 @@ def test_evaluation_writes_the_result_contract_a_self_contained_report_and_ragas
     assert any(hybrid_rows[i]["cited"] != alone_rows[i]["cited"] for i in followups)
     assert all(hybrid_rows[i]["cited"] == alone_rows[i]["cited"] for i in hybrid_rows if i not in followups)
     # every failure is explained with the question, the answer and the citations
-    assert result["failures"], "the calibrate split has failures today; an empty table would hide them"
+    assert result["failures"], "these questions have failures today; an empty table would hide them"
     for failure in result["failures"]:
         assert failure["reasons"] and failure["question"] and "citations" in failure and "answer" in failure
     assert result["sweep"][0]["threshold"] == 0.0 and result["sweep"][-1]["threshold"] == 1.0
