@@ -212,8 +212,8 @@ def evaluate(
         list[str] | None,
         typer.Option(
             "--config",
-            help="Konfiguration att köra (kan upprepas): hybrid, lexical, vectors, no-glossary, "
-            "no-followup, baseline-llamaindex. Standard: alla.",
+            help="Konfiguration att köra (kan upprepas eller kommasepareras): hybrid, lexical, vectors, "
+            "no-glossary, no-followup, baseline-llamaindex. Standard: alla.",
         ),
     ] = None,
     out: Annotated[
@@ -252,7 +252,8 @@ def evaluate(
     if split not in ("report", "calibrate", "all"):
         typer.echo("Fel: --split ska vara report, calibrate eller all.", err=True)
         raise typer.Exit(2)
-    configs = list(dict.fromkeys(config or DEFAULT_CONFIGS))
+    named = [name.strip() for value in config or [] for name in value.split(",") if name.strip()]
+    configs = list(dict.fromkeys(named or DEFAULT_CONFIGS))
     unknown = [c for c in configs if c not in CONFIGS]
     if unknown:
         typer.echo(

@@ -285,5 +285,9 @@ def test_cli_eval_writes_to_the_home_by_default(demo_home: Path, monkeypatch: py
     data = json.loads((latest / "result.json").read_text(encoding="utf-8"))
     assert list(data["configs"]) == ["lexical"] and data["main_config"] == "lexical"
     assert "lexical" in result.output and "hit@5" in result.output
+    both = CliRunner().invoke(app, ["eval", "--config", "lexical,no-glossary", "--split", "calibrate"])
+    assert both.exit_code == 0, both.output
+    data = json.loads((latest / "result.json").read_text(encoding="utf-8"))
+    assert list(data["configs"]) == ["lexical", "no-glossary"]
     bad = CliRunner().invoke(app, ["eval", "--config", "nonsense"])
     assert bad.exit_code == 2 and "okänd konfiguration" in bad.output
