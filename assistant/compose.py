@@ -295,3 +295,83 @@ def select_units(
         ):
             extra.append(units[nxt])
     return Selection(source, [units[i] for i in chosen], scores[best], extra)
+
+
+# ---------------------------------------------------------------------- answer types
+# Some questions ask for a particular kind of thing: an amount of money, a contact detail or an
+# opening time, a count of something. When the chosen sentences hold no such thing, the documents
+# most likely talk about the topic without giving what was asked ("Hur många ledamöter har VIS
+# politiska styrgrupp?" - the clause describes the group but never counts its members).
+
+_NUMBER_WORDS = (
+    "en|ett|två|tva|tre|fyra|fem|sex|sju|åtta|atta|nio|tio|elva|tolv|tretton|fjorton|femton|sexton|"
+    "sjutton|arton|nitton|tjugo|trettio|fyrtio|femtio|hundra|tusen|ingen|inga|inget|samtliga|alla|"
+    "flera|hälften|halften|majoriteten|flertalet"
+)
+_COUNT_TOKEN = re.compile(rf"^(\d+([.,]\d+)?%?|{_NUMBER_WORDS}|\w+tal)$", re.IGNORECASE)
+_YEAR = re.compile(r"^(19|20)\d\d$")
+_HOW_MANY = re.compile(r"\bhur manga ((?:\w+ ){0,2}\w+)")
+_NOT_COUNTED = frozenset(
+    "har hade finns fanns ar var kan ska skall far fick gav ger blir blev behover maste som av de den det "
+    "dom vi ni man gang ganger procent".split()
+)
+_MONEY_ASKED = re.compile(
+    r"\b(vad|hur mycket) (kostar|kostade|kommer .* kosta|tjanar)\b|\bhur (mycket|stor\w*) "
+    r"(pengar|budget|ersattning|lon|avgift|arvode|betalt)\b|\bhur mycket .*\b(betalt|pengar|kronor)\b"
+    r"|\b(loneniva\w*|lonen|maxtaxa\w*|taxan|budgeten|budget)\b|\bvad (ar|blir) (priset|kostnaden|avgiften)\b"
+)
+_HOW_MUCH = re.compile(r"\bhur mycket\b(?! tid)")
+_MONEY = re.compile(r"\b(kr|kronor|tkr|mkr|sek|miljon\w*|miljard\w*|euro)\b|\d\s*(kr\b|:-)", re.IGNORECASE)
+_CONTACT_ASKED = re.compile(
+    r"\b(telefon\w*|ringa|ringer|mejla\w*|e-post\w*|epost\w*|mailadress\w*|adress\w*|kontaktuppgift\w*|"
+    r"oppettid\w*|oppet|oppna)\b"
+)
+_CONTACT = re.compile(
+    r"\b\d{2,4}[- ]\d{2,3} ?\d{2} ?\d{2}\b|@|www\.|\bkl\.? ?\d|\b\d{1,2}[.:]\d{2}\b|\.se\b", re.IGNORECASE
+)
+
+
+def counted_nouns(question: str) -> list[str]:
+    """The words after "hur många" that name what is counted ("hur många ledamöter" -> ledamoter)."""
+    match = _HOW_MANY.search(fold(question))
+    if not match:
+        return []
+    nouns: list[str] = []
+    for word in match.group(1).split():
+        if word in _NOT_COUNTED:  # "hur många har Skåne?": the counted thing is not named
+            break
+        if len(word) > 2:
+            nouns.append(word)
+    return nouns[:2]
+
+
+def _count_of(text: str, nouns: Sequence[str], window: int = 4) -> bool:
+    """Whether a number (not a year) stands within `window` words before one of the counted nouns."""
+    wanted = {s for n in nouns for s in stem_tokens(n)[:1]}
+    tokens = words(text)
+    for i, token in enumerate(tokens):
+        if (
+            _COUNT_TOKEN.match(token)
+            and not _YEAR.match(token)
+            and any(s in wanted for t in tokens[i + 1 : i + 1 + window] for s in stem_tokens(t)[:1])
+        ):
+            return True
+    return False
+
+
+def answer_type_missing(question: str, text: str) -> str | None:
+    """The kind of thing the question asks for that `text` lacks: "money", "contact", "count",
+    "amount" or None."""
+    q = fold(question)
+    if _MONEY_ASKED.search(q) and not _MONEY.search(text):
+        return "money"
+    if _CONTACT_ASKED.search(q) and not _CONTACT.search(text):
+        return "contact"
+    nouns = counted_nouns(question)
+    if nouns and not _count_of(text, nouns):
+        return "count"
+    if _HOW_MUCH.search(q) and not any(
+        _COUNT_TOKEN.match(t) and not _YEAR.match(t) for t in words(text)
+    ):
+        return "amount"  # "hur mycket stimulansmedel ...?" with no figure at all
+    return None

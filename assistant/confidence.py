@@ -28,6 +28,7 @@ FEATURES = (
     "missing_idf",
     "unknown_share",
     "specific_missing",
+    "answer_type_missing",
 )
 
 
@@ -42,6 +43,7 @@ class Evidence:
     missing_idf: float  # the rarest question stem absent from the three best clauses (IDF, 0-1)
     unknown_share: float  # IDF-weighted share of question stems that occur nowhere in the corpus
     specific_missing: float = 0.0  # 1 when a date, number or frequency is asked and the answer has none
+    answer_type_missing: float = 0.0  # 1 when an amount, contact detail or count is asked and not given
 
     def vector(self) -> list[float]:
         return [float(getattr(self, name)) for name in FEATURES]
@@ -70,7 +72,9 @@ class ConfidenceModel:
 
 
 # Before calibration: a hand-set model that leans on coverage (replaced by the fitted file).
-DEFAULT = ConfidenceModel(weights=[5.0, 2.0, 1.0, 1.0, 3.0, 1.0, -2.0, -3.0, -1.0], bias=-6.0, threshold=0.35)
+DEFAULT = ConfidenceModel(
+    weights=[5.0, 2.0, 1.0, 1.0, 3.0, 1.0, -2.0, -3.0, -1.0, -2.0], bias=-6.0, threshold=0.35
+)
 
 
 @lru_cache(maxsize=4)

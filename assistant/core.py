@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from assistant.compose import (
     Idf,
     Selection,
+    answer_type_missing,
     coverage,
     query_stems,
     question_type,
@@ -300,6 +301,7 @@ class Assistant:
             specific_missing=float(
                 qtype in ("when", "how_many", "how_often") and not type_match(qtype, answer_text)
             ),
+            answer_type_missing=float(answer_type_missing(prepared.question, answer_text) is not None),
         )
 
     def _prefer_in_force(self, sources: list[Source]) -> list[Source]:

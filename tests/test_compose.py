@@ -1,0 +1,76 @@
+"""Sentence selection helpers that need no index: answer types and short-answer context."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.compose import answer_type_missing, counted_nouns, select_units, split_units
+from assistant.types import Source
+from avtal.models import Chunk
+
+
+@pytest.mark.parametrize(
+    ("question", "nouns"),
+    [
+        ("Hur många ledamöter har VIS politiska styrgrupp?", ["ledamoter"]),
+        ("Hur många länsövergripande överenskommelser finns det?", ["lansovergripande", "overenskommelser"]),
+        ("Hur många har Skåne?", []),  # a follow-up: what is counted is not named
+        ("Vem ansvarar för SIP?", []),
+    ],
+)
+def test_counted_nouns(question: str, nouns: list[str]) -> None:
+    assert counted_nouns(question) == nouns
+
+
+@pytest.mark.parametrize(
+    ("question", "text", "missing"),
+    [
+        # a count of the thing asked about, or not
+        ("Hur många ledamöter har styrgruppen?", "Styrgruppen har nio ledamöter från kommunerna.", None),
+        ("Hur många ledamöter har styrgruppen?", "Styrgruppen leds av en ordförande sedan 2022.", "count"),
+        ("Hur många överenskommelser finns?", "I länet finns 17 överenskommelser.", None),
+        ("Hur många överenskommelser finns?", "Överenskommelserna reviderades 2019.", "count"),  # a year
+        # money
+        ("Vad kostade uppdraget?", "Uppdraget utfördes av Governo AB.", "money"),
+        ("Vad kostade uppdraget?", "Uppdraget kostade 450 000 kronor.", None),
+        ("Vilka överenskommelser reglerar kostnaderna?", "Tre överenskommelser reglerar kostnader.", None),
+        # contact details and opening hours
+        ("Vad har vårdcentralen för telefonnummer?", "Vårdcentralen är samordnande.", "contact"),
+        ("Vad har vårdcentralen för telefonnummer?", "Ring 08-123 45 67.", None),
+        # an amount
+        ("Hur mycket stimulansmedel fick kommunerna?", "Kommunerna fick stimulansmedel.", "amount"),
+        ("Hur mycket stimulansmedel fick kommunerna?", "Kommunerna fick 12 miljoner.", None),
+        # questions that ask for none of these
+        ("Vem kallar till samverkansmöten?", "Den samordnande vårdcentralen kallar.", None),
+    ],
+)
+def test_answer_type_missing(question: str, text: str, missing: str | None) -> None:
+    assert answer_type_missing(question, text) == missing
+
+
+def _source(text: str) -> Source:
+    chunk = Chunk(
+        doc_id="d", anchor="1", title="T", doc_type=None, date=None, section="1", heading="H",
+        heading_path=["H"], pages=[1], text=text, original_text=text, order=0,
+    )
+    return Source(chunk=chunk, score=1.0)
+
+
+def test_the_sentence_after_the_best_is_shown_but_is_not_evidence() -> None:
+    from assistant.compose import Idf
+
+    text = (
+        "Kommunen utser en samordnande funktion för hälso- och sjukvården. "
+        "Funktionen kan vara en eller flera personer med kunskap om verksamheten. "
+        "Regionen ansvarar för husläkarverksamheten."
+    )
+    source = _source(text)
+    idf = Idf([source.chunk])
+    sel = select_units(source, ["samordn", "funktion"], "other", idf, 60, False)
+    assert sel is not None
+    assert [u.text for u in sel.units] == [split_units(text)[0].text]
+    assert [u.text for u in sel.extra] == [split_units(text)[1].text]
+    assert sel.quote == text[: sel.shown[-1].end]  # the quote covers what is shown
+    # no room in the budget: nothing extra
+    tight = select_units(source, ["samordn", "funktion"], "other", idf, 10, False)
+    assert tight is not None and tight.extra == []
