@@ -45,6 +45,11 @@ class IndexSettings(BaseModel):
         True, description="Prefix 'query: ' and 'passage: ' (e5 models) with sentence-transformers."
     )
     embed_batch_size: int = Field(16, description="Passages embedded per batch.")
+    embed_threads: int = Field(
+        1,
+        description="OpenMP threads of the embedding engine (0: the library's default). One keeps a "
+        "query at ~26 ms when other processes load the cores; more can make it 60x slower.",
+    )
     chroma_url: str | None = Field(
         None,
         description="URL of a Chroma server (http://host:8000). Empty: embedded Chroma under AVTAL_HOME.",
