@@ -364,7 +364,9 @@ class Assistant:
         answer_id = uuid.uuid4().hex
         notes = list(prepared.notes)
         threshold = self.settings.assistant.abstain_below
-        if first is None or confidence < (self.model.threshold if threshold is None else threshold):
+        off_topic = evidence.unknown_share >= self.settings.assistant.abstain_unknown_share
+        limit = self.model.threshold if threshold is None else threshold
+        if first is None or off_topic or confidence < limit:
             return Answer(
                 id=answer_id,
                 answer=ABSTAIN_TEXT,
@@ -407,9 +409,16 @@ class Assistant:
         chosen = [selections[0]]
         covered = set().union(*(u.stems for u in selections[0].units))
         limit = 2 if audience == "kort" else 3
+        budget = self.settings.assistant.short_answer_words
+
+        def size(selection: Selection) -> int:
+            return sum(len(u.text.split()) for u in selection.units)
+
         for sel in selections[1:]:
             if len(chosen) >= limit:
                 break
+            if audience == "kort" and sum(map(size, chosen)) + size(sel) > budget:
+                continue  # a short answer stays short: another clause only while it fits
             have = set().union(*(u.stems for u in sel.units))
             adds = [s for s in stems if s in have and s not in covered and self.idf(s) > 1.0]
             differs_in_date = (

@@ -167,6 +167,8 @@ class Glossary:
         for term in terms:
             self._terms[term.key] = term
         self._synonyms: list[list[str]] = [g for g in (list(g) for g in synonyms) if len(g) > 1]
+        self._phrase_use: dict[str, int] | None = None  # set by build(): clauses using each synonym
+        self._long_form_use: dict[str, int] = {}  # set by build(): clauses that spell a term out
         self._compile()
 
     # ------------------------------------------------------------------ building
@@ -202,7 +204,22 @@ class Glossary:
             terms.append(_merge(by_key.get(key, []), curated_terms.get(key), case))
         glossary = cls(terms, load_synonyms(synonyms) if synonyms is not None else ())
         glossary._index_usage(chunks)
+        folded = [fold(chunk.text).lower() for chunk in chunks]
+        glossary._phrase_use = {
+            phrase: sum(fold(phrase).lower() in text for text in folded)
+            for group in glossary._synonyms
+            for phrase in group
+        }
+        glossary._long_form_use = {
+            term.key: sum(fold(term.expansion).lower() in text for text in folded)
+            for term in glossary.terms
+            if term.expansion
+        }
         return glossary
+
+    def _use(self, phrase: str) -> int:
+        """How many clauses use ``phrase`` as written (after folding)."""
+        return (self._phrase_use or {}).get(phrase, 0)
 
     def _index_usage(self, chunks: list[Chunk]) -> None:
         for term in self._terms.values():
@@ -305,7 +322,13 @@ class Glossary:
         for term in found:
             if term.kind == "concept":
                 continue
-            add(term.expansion)
+            # When the documents write the abbreviation at least as often as its long form,
+            # searching for it finds them and the long form only dilutes the query (measured on
+            # the calibrate half: hit@1 0.64 -> 0.73 without such expansions). Abbreviations the
+            # documents mostly spell out ("vc" -> vårdcentral, "dsk", "ssk") still expand, and so
+            # do other names of the term (SKL -> SKR).
+            if len(term.mentioned_in) < self._long_form_use.get(term.key, len(term.mentioned_in) + 1):
+                add(term.expansion)
             for other in term.see_also:
                 add(other)
         found_keys = {t.key for t in found}
@@ -315,7 +338,15 @@ class Glossary:
             if any(_contains(query_stems, self._stems(f)) for f in term.long_forms() if self._stems(f)):
                 add(term.abbr)
         for group in self._synonyms:
-            if any(_contains(query_stems, self._stems(p)) for p in group if self._stems(p)):
+            touched = [p for p in group if self._stems(p) and _contains(query_stems, self._stems(p))]
+            if not touched:
+                continue
+            others = [p for p in group if p not in touched]
+            if self._phrase_use is not None and max(map(self._use, touched)) >= max(
+                map(self._use, others), default=0
+            ):
+                continue  # the question already speaks the documents' usual words
+            if touched:
                 for phrase in group:
                     add(phrase)
         return " ".join([query, *additions])
@@ -365,6 +396,8 @@ class Glossary:
             "version": JSON_VERSION,
             "terms": [t.to_dict() for t in self.terms],
             "synonyms": self._synonyms,
+            "phrase_use": self._phrase_use,
+            "long_form_use": self._long_form_use,
         }
         return json.dumps(data, ensure_ascii=False, indent=1)
 
@@ -374,7 +407,11 @@ class Glossary:
             data = json.loads(data)
         if data.get("version") != JSON_VERSION:
             raise ValueError(f"unsupported glossary version {data.get('version')!r}")
-        return cls([Term.from_dict(t) for t in data["terms"]], data.get("synonyms", []))
+        glossary = cls([Term.from_dict(t) for t in data["terms"]], data.get("synonyms", []))
+        if data.get("phrase_use") is not None:
+            glossary._phrase_use = dict(data["phrase_use"])
+        glossary._long_form_use = dict(data.get("long_form_use") or {})
+        return glossary
 
     def save(self, path: str | Path) -> None:
         Path(path).write_text(self.to_json(), encoding="utf-8")

@@ -77,6 +77,13 @@ class AssistantSettings(BaseModel):
             "higher abstains more often on near-miss questions and on some answerable ones."
         ),
     )
+    abstain_unknown_share: float = Field(
+        0.5,
+        description=(
+            "Abstain whatever the confidence when at least this share of the question's content words "
+            "never occurs in the documents (none of the 149 answerable questions of the set reaches 0.34)."
+        ),
+    )
     stale_after_years: int = Field(
         5, description="A document older than this many years is flagged as possibly outdated."
     )

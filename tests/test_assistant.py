@@ -121,6 +121,8 @@ def test_followup_detection() -> None:
         "Hur bokar jag tvättid i tvättstugan?",
         "Vilket lag vann fotbollsallsvenskan i fjol?",
         "Vad kostar en plats på korttidsboende per dygn?",
+        "Vilken färg har parkeringsautomaten utanför huset på Månen?",  # mostly words the corpus lacks
+        "Hur många ledamöter har VIS politiska styrgrupp?",  # the topic exists; the count does not
     ],
 )
 def test_out_of_scope_questions_abstain_with_suggestions(assistant: Assistant, question: str) -> None:
