@@ -228,9 +228,9 @@ class Selection:
         first, last = shown[0], shown[-1]
         span = text[first.start : last.end]
         used = sum(len(u.text.split()) for u in shown)
-        if len(span.split()) <= max(120, used + 5) and len(span.split()) <= used * 1.5 + 5:
-            return span  # the units are (nearly) contiguous
-        return max(shown, key=lambda u: len(u.text)).text
+        if len(span.split()) <= max(120, used + 5):
+            return span  # every sentence used, with what stands between them in the clause
+        return max(self.units, key=lambda u: len(u.text)).text  # the longest sentence that answers
 
 
 def select_units(
