@@ -106,7 +106,11 @@ def question_type(question: str) -> str:
         return "how_many"
     if re.search(r"\bvad (ar|betyder|menas|innebar|star .* for)\b|\bvad ar en\b|\bforkortning", q):
         return "definition"
-    if re.search(r"\bvilka\b|\bvad ska\b|\bvad ingar\b|\bvilka uppgifter\b|\blista\b|\bvad forvantas\b", q):
+    if re.search(
+        r"\bvilka\b|\bvad ska\b|\bvad ingar\b|\bvilka uppgifter\b|\blista\b|\bvad forvantas\b"
+        r"|\bvad (gor|gjorde|har) (den|det|de|dom|en|ett|kommunens|regionens)\b",
+        q,
+    ):
         return "list"
     if re.search(r"\bvem\b|\bvilken (part|aktor|funktion|instans|niva)\b|\bvems\b|\bvilka ansvarar\b", q):
         return "who"

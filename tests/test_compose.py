@@ -74,3 +74,19 @@ def test_the_sentence_after_the_best_is_shown_but_is_not_evidence() -> None:
     # no room in the budget: nothing extra
     tight = select_units(source, ["samordn", "funktion"], "other", idf, 10, False)
     assert tight is not None and tight.extra == []
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("Vad gör kommunens samordnande funktion?", "list"),  # what it does: usually a list of tasks
+        ("Vilka uppgifter har sekretariatet?", "list"),
+        ("Vad gör jag om brukaren vägrar ta sina mediciner?", "other"),
+        ("Hur ofta följs HÖK upp?", "how_often"),
+        ("Vad betyder SIP?", "definition"),
+    ],
+)
+def test_question_type(question: str, kind: str) -> None:
+    from assistant.compose import question_type
+
+    assert question_type(question) == kind
