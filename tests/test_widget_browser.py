@@ -239,7 +239,7 @@ def test_question_gets_an_answer_with_a_working_citation_link(browser: Any, api:
     refs = reply.find_elements(By.CSS_SELECTOR, ".text a.ref")
     assert refs and refs[0].get_attribute("href") == href
     quote = reply.find_element(By.CSS_SELECTOR, ".sources q").text
-    assert quote == first["quote"]
+    assert quote.split() == first["quote"].split()  # a quote over paragraphs is shown as one run of text
     browser.execute_script(
         "arguments[0].scrollIntoView({block: 'nearest'})", reply.find_element(By.CSS_SELECTOR, ".sources")
     )
