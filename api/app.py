@@ -44,7 +44,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("avtal.api")
 
-MAX_QUESTION_CHARS = 2000
 PURGE_EVERY_S = 3600.0
 UPLOAD_PREFIX = "/api/admin/documents"
 CHANNELS = ("api", "widget", "openai", "ui")
@@ -101,15 +100,6 @@ def channel_of(request: Request, default: str = "api") -> str:
     return value if value in CHANNELS else default
 
 
-def check_question(question: str) -> None:
-    from assistant.core import QuestionError
-
-    if not question.strip():
-        raise QuestionError("Frågan är tom.")
-    if len(question) > MAX_QUESTION_CHARS:
-        raise QuestionError(f"Frågan är för lång ({len(question)} tecken, högst {MAX_QUESTION_CHARS}).")
-
-
 async def answer_question(
     service: Service,
     question: str,
@@ -119,6 +109,8 @@ async def answer_question(
     channel: str,
 ) -> Answer:
     """Ask the assistant (worker thread, time limit) and log the masked question."""
+    from assistant.core import check_question
+
     check_question(question)
 
     def work(assistant: Assistant) -> Answer:

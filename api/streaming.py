@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response, StreamingResponse
 
-from api.app import AskRequest, ServiceDep, channel_of, check_question, rate_limit
+from api.app import AskRequest, ServiceDep, channel_of, rate_limit
 from api.errors import error_response
 from avtal.errors import AvtalError
 
@@ -75,6 +75,8 @@ async def answer_events(
     channel: str,
 ) -> AsyncIterator[Event]:
     """The answer as events; the question is validated before the first event (raises)."""
+    from assistant.core import check_question
+
     check_question(question)
     assistant = await service.get_assistant()
     if documents:

@@ -64,6 +64,15 @@ class QuestionError(AvtalError):
     default_hint = "Skriv en fråga på högst 2 000 tecken, till exempel: Vem ansvarar för SIP?"
 
 
+def check_question(question: object) -> None:
+    """Raise QuestionError for an empty question or one over MAX_QUESTION_CHARS (every interface
+    checks the same way, the API before it starts streaming)."""
+    if not isinstance(question, str) or not question.strip():
+        raise QuestionError("Frågan är tom.")
+    if len(question) > MAX_QUESTION_CHARS:
+        raise QuestionError(f"Frågan är för lång ({len(question)} tecken, högst {MAX_QUESTION_CHARS}).")
+
+
 @dataclass
 class Prepared:
     """A question made ready: masked, its query built, its clauses retrieved."""
@@ -141,10 +150,7 @@ class Assistant:
         history: Sequence[Turn | dict[str, Any]] | None = None,
         documents: Sequence[str] | None = None,
     ) -> Prepared:
-        if not isinstance(question, str) or not question.strip():
-            raise QuestionError("Frågan är tom.")
-        if len(question) > MAX_QUESTION_CHARS:
-            raise QuestionError(f"Frågan är för lång ({len(question)} tecken, högst {MAX_QUESTION_CHARS}).")
+        check_question(question)
         turns = as_turns(history)
         notes: list[str] = []
         masked, count = mask_personal_ids(question.strip())

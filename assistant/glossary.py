@@ -205,16 +205,13 @@ class Glossary:
         glossary = cls(terms, load_synonyms(synonyms) if synonyms is not None else ())
         glossary._index_usage(chunks)
         folded = [fold(chunk.text).lower() for chunk in chunks]
-        glossary._phrase_use = {
-            phrase: sum(fold(phrase).lower() in text for text in folded)
-            for group in glossary._synonyms
-            for phrase in group
-        }
-        glossary._long_form_use = {
-            term.key: sum(fold(term.expansion).lower() in text for text in folded)
-            for term in glossary.terms
-            if term.expansion
-        }
+
+        def use(phrase: str) -> int:
+            needle = fold(phrase).lower()
+            return sum(needle in text for text in folded)
+
+        glossary._phrase_use = {phrase: use(phrase) for group in glossary._synonyms for phrase in group}
+        glossary._long_form_use = {term.key: use(term.expansion) for term in glossary.terms if term.expansion}
         return glossary
 
     def _use(self, phrase: str) -> int:

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from eval.metrics import CITED_AT, HIT_AT
+from eval.report import COLUMNS
 
 KIND_LABELS = {
     "fact": "fakta",
@@ -185,21 +186,19 @@ img{max-width:100%;border:1px solid #eee;margin:.5em 0}
 dt{font-weight:600;margin-top:.4em}dd{margin-left:1.2em}
 """
 
-SIDE_COLUMNS = [
-    ("hit@1", "hit@1", "pct"),
-    (f"hit@{CITED_AT}", f"hit@{CITED_AT}", "pct"),
-    (f"hit@{HIT_AT}", f"hit@{HIT_AT}", "pct"),
-    ("mrr", "MRR", "pct"),
-    ("first_citation_gold", "Första källan är guld", "pct"),
-    ("cited_gold", "Citerar ett guldavsnitt", "pct"),
-    ("citation_precision", "Citerade avsnitt med nyckelfakta", "pct"),
-    ("key_fact_recall", "Nyckelfakta i svaret", "pct"),
-    ("false_abstention", "Avstår fast svar finns", "pct"),
-    ("oos_abstention", "Avstår utanför dokumenten", "pct"),
-    ("answer_words_median", "Ord i svaret (median)", "num"),
-    ("latency_median_s", "Svarstid median", "ms"),
-    ("latency_p95_s", "Svarstid p95", "ms"),
-]
+# The terminal table's columns (eval.report.COLUMNS: same keys, same order), with full labels.
+_LABELS = {
+    "first_citation_gold": "Första källan är guld",
+    "cited_gold": "Citerar ett guldavsnitt",
+    "citation_precision": "Citerade avsnitt med nyckelfakta",
+    "key_fact_recall": "Nyckelfakta i svaret",
+    "false_abstention": "Avstår fast svar finns",
+    "oos_abstention": "Avstår utanför dokumenten",
+    "answer_words_median": "Ord i svaret (median)",
+    "latency_median_s": "Svarstid median",
+    "latency_p95_s": "Svarstid p95",
+}
+SIDE_COLUMNS = [(key, _LABELS.get(key, short), kind) for key, short, kind in COLUMNS]
 GROUP_COLUMNS = [
     c for c in SIDE_COLUMNS if c[0] not in (f"hit@{CITED_AT}", "answer_words_median", "latency_p95_s")
 ]

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import streamlit as st
 
+from assistant.core import MAX_QUESTION_CHARS
 from avtal.errors import AvtalError
 from avtal.privacy import mask_personal_ids
 from ui.common import (
@@ -30,7 +31,6 @@ if TYPE_CHECKING:
     from assistant.core import Assistant
 
 log = logging.getLogger(__name__)
-MAX_QUESTION_CHARS = 2000
 
 state = st.session_state
 state.setdefault("messages", [])
