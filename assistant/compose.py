@@ -55,6 +55,20 @@ class Unit:
     text: str
     kind: str  # "sentence" | "item" | "lead" (a sentence that introduces a list)
     stems: set[str] = field(default_factory=set)
+    noise: bool = False  # OCR'd diagram text, not prose: never shown as an answer
+
+
+# A token that is no word: a stray letter ("t t läsa"), a run of symbols ("_—_———mm", "<:>").
+_STRAY = re.compile(r"^(?:[^\W\d_]|[^\w\s]+|\S*[^\w\s–\-.,:;()/%]{3,}\S*)$")
+_NOT_STRAY = frozenset({"i", "å", "ö", "–", "-", "—", "&", "+", "=", "§"})
+
+
+def is_noise(text: str) -> bool:
+    """Whether a unit reads as text scraped from a diagram (boxes and arrows run through OCR)
+    rather than prose: several stray letters or symbol runs, at least one token in twelve."""
+    tokens = text.split()
+    stray = sum(1 for t in tokens if t.lower() not in _NOT_STRAY and _STRAY.match(t))
+    return stray >= 3 and stray >= len(tokens) / 12
 
 
 def _sentence_spans(block: str) -> list[tuple[int, int]]:
@@ -92,11 +106,12 @@ def split_units(text: str) -> list[Unit]:
         if unit.kind == "sentence" and introduces_list and i + 1 < len(units) and units[i + 1].kind == "item":
             unit.kind = "lead"  # "Parterna ska:" or "Samrådsgruppernas syfte är att" before a list
         unit.stems = set(stem_tokens(unit.text))
+        unit.noise = is_noise(unit.text)
     return units
 
 
 def question_type(question: str) -> str:
-    """A coarse kind of question: who, when, how_often, how_many, definition, list or other."""
+    """A coarse kind of question: who, when, how_often, how_many, why, definition, list or other."""
     q = fold(question)
     if re.search(r"\bhur ofta\b|\bhur manga ganger\b|\bintervall", q):
         return "how_often"
@@ -104,6 +119,8 @@ def question_type(question: str) -> str:
         return "when"
     if re.search(r"\bhur manga\b|\bantal\b|\bhur mycket\b|\bhur lang\b|\bhur stor\b", q):
         return "how_many"
+    if re.search(r"\bvarfor\b|\bav vilken anledning\b|\bvad (ar|var) (syftet|anledningen|skalet|malet)\b", q):
+        return "why"
     if re.search(r"\bvad (ar|betyder|menas|innebar|star .* for)\b|\bvad ar en\b|\bforkortning", q):
         return "definition"
     if re.search(
@@ -117,13 +134,22 @@ def question_type(question: str) -> str:
     return "other"
 
 
+_WHY = re.compile(
+    r"\b(för att|eftersom|syfte\w*|syftar|behov\w*|behövs|därför|anledning\w*|skäl\w*|mål(et)?|"
+    r"bakgrund\w*)\b",
+    re.IGNORECASE,
+)
 _CUES = {
+    "why": _WHY,
     "how_often": _FREQUENCY,
     "when": _DATE,
     "how_many": _NUMBER,
     "who": _RESPONSIBILITY,
     "definition": _DEFINITION,
 }
+
+
+_SPECIFIC = frozenset({"how_often", "when", "how_many"})
 
 
 def type_match(qtype: str, text: str) -> bool:
@@ -193,11 +219,17 @@ def score_units(
     turns (`secondary`), and cues for the kind of question."""
     scores = []
     for i, unit in enumerate(units):
+        if unit.noise:
+            scores.append(-1.0)
+            continue
         score = coverage(stems, unit.stems, idf)
         if secondary:
             score += 0.3 * coverage(secondary, unit.stems, idf)
         if type_match(qtype, unit.text) and qtype != "other":
             score += 0.15
+        elif qtype in _SPECIFIC:
+            score *= 0.6  # "hur många", "när", "hur ofta": a sentence without a number, date or
+            # frequency cannot be the answer, however many of the question's words it has
         if qtype == "list" and unit.kind == "lead":
             score += 0.2
         if i == 0:
@@ -295,6 +327,7 @@ def select_units(
             nxt < len(units)
             and nxt not in chosen
             and units[nxt].kind == "sentence"
+            and not units[nxt].noise
             and words_used + len(units[nxt].text.split()) <= max_words
         ):
             extra.append(units[nxt])
@@ -374,8 +407,6 @@ def answer_type_missing(question: str, text: str) -> str | None:
     nouns = counted_nouns(question)
     if nouns and not _count_of(text, nouns):
         return "count"
-    if _HOW_MUCH.search(q) and not any(
-        _COUNT_TOKEN.match(t) and not _YEAR.match(t) for t in words(text)
-    ):
+    if _HOW_MUCH.search(q) and not any(_COUNT_TOKEN.match(t) and not _YEAR.match(t) for t in words(text)):
         return "amount"  # "hur mycket stimulansmedel ...?" with no figure at all
     return None

@@ -90,27 +90,23 @@ def load_model(path: Path = RESOURCE) -> ConfidenceModel:
 def fit(
     rows: list[tuple[list[float], int]], l2: float = 2.0, steps: int = 20000, lr: float = 1.0
 ) -> tuple[list[float], float]:
-    """Logistic regression by gradient descent (few features, few rows: no library needed).
+    """Logistic regression by full-batch gradient descent (few features, few rows).
 
-    `rows` are (features, label) with label 1 for an answerable question whose gold clause the
-    assistant found, 0 for an out-of-scope question.
+    `rows` are (features, label); `l2` is the ridge penalty on the weights (not the bias),
+    relative to the number of rows.
     """
+    import numpy as np
+
     if not rows:
         return list(DEFAULT.weights), DEFAULT.bias
-    dim = len(rows[0][0])
-    weights = [0.0] * dim
+    x = np.asarray([r[0] for r in rows], dtype=float)
+    y = np.asarray([r[1] for r in rows], dtype=float)
+    n, dim = x.shape
+    weights = np.zeros(dim)
     bias = 0.0
-    n = len(rows)
     for _ in range(steps):
-        grad_w = [0.0] * dim
-        grad_b = 0.0
-        for x, y in rows:
-            z = bias + sum(w * xi for w, xi in zip(weights, x, strict=True))
-            p = 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
-            for j in range(dim):
-                grad_w[j] += (p - y) * x[j]
-            grad_b += p - y
-        for j in range(dim):
-            weights[j] -= lr * (grad_w[j] / n + l2 * weights[j] / n)
-        bias -= lr * grad_b / n
-    return weights, bias
+        z = np.clip(bias + x @ weights, -30.0, 30.0)
+        residual = 1.0 / (1.0 + np.exp(-z)) - y
+        weights -= lr * (x.T @ residual / n + l2 * weights / n)
+        bias -= lr * float(residual.mean())
+    return [float(w) for w in weights], float(bias)

@@ -256,6 +256,9 @@ class Assistant:
             sel = select_units(source, stems, qtype, self.idf, max_words, qtype == "list", carried)
             if sel is not None:
                 selections.append(sel)
+        # A clause whose best words are a fragment ("Nacka Kommun 2022-03-16", a letterhead under
+        # a heading) does not answer anything; clauses with sentences go first.
+        selections.sort(key=lambda sel: not _substantive(sel, qtype))
         return selections, self.evidence(prepared, selections[0] if selections else None)
 
     def unknown_share(self, question: str) -> float:
@@ -549,6 +552,13 @@ def cite(n: int, source: Source, quote: str) -> Citation:
         anchor=chunk.anchor,
         score=round(source.score, 5),
     )
+
+
+def _substantive(selection: Selection, qtype: str) -> bool:
+    """Whether the chosen units can answer: a sentence's worth of words, or the date or number a
+    "när" / "hur många" question asks for."""
+    text = " ".join(u.text for u in selection.units)
+    return len(text.split()) >= 6 or (qtype in ("when", "how_many") and type_match(qtype, text))
 
 
 def _dates(text: str) -> set[str]:

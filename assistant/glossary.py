@@ -51,7 +51,7 @@ from pathlib import Path
 from typing import Any
 
 from avtal.models import Chunk
-from index.lexical import STOP_WORDS, fold
+from index.lexical import STOP_WORDS, fold, stem_word
 
 RESOURCES = Path(__file__).parent / "resources"
 CURATED_PATH = RESOURCES / "glossary.json"
@@ -844,13 +844,6 @@ def _parenthesised(text: str, start: int, end: int) -> bool:
     return (before.endswith("(") and after.startswith(")")) or after.startswith("(")
 
 
-@lru_cache(maxsize=1)
-def _stemmer() -> Any:
-    import Stemmer
-
-    return Stemmer.Stemmer("swedish")
-
-
 _FOLDED_STOP_WORDS = frozenset(fold(w) for w in STOP_WORDS)
 
 
@@ -861,8 +854,7 @@ def phrase_stems(text: str) -> tuple[str, ...]:
     tokens = _PHRASE_WORD.findall(fold(text))
     if not tokens:
         return ()
-    stems = _stemmer().stemWords(tokens)
-    return tuple(f"={t}" if t in _FOLDED_STOP_WORDS else s for t, s in zip(tokens, stems, strict=True))
+    return tuple(f"={t}" if t in _FOLDED_STOP_WORDS else stem_word(t) for t in tokens)
 
 
 def _same_phrase(a: str, b: str) -> bool:

@@ -60,10 +60,40 @@ def _stemmer() -> Any:
     return Stemmer.Stemmer("swedish")
 
 
+# Bumped whenever the tokens of either mode change. It is part of the index's shape hash, so an
+# index built with other tokens is refused with a hint to re-ingest instead of searched wrongly.
+TOKENIZER_VERSION = 2
+
+_stem_memo: dict[str, str] = {}
+
+
+def stem_word(word: str) -> str:
+    """One folded word's stem: Snowball, then two corrections for its uneven Swedish endings.
+
+    Snowball strips one ending per pass, so inflections of one word can land on different stems
+    ("ansvar" -> "ansv" but "ansvaret" -> "ansvar"; "sekretariat" -> "sekretari" but
+    "sekretariatet" -> "sekretariat"; "mötena" -> "moten" but "möte" -> "mot"). A second pass
+    joins them, unless it leaves fewer than three letters. The definite "-et" that Snowball keeps on some
+    words ("syftet" beside "syfte" -> "syft", "innehallet") is dropped from stems of six letters or
+    more.
+    """
+    stem = _stem_memo.get(word)
+    if stem is None:
+        stemmer = _stemmer()
+        stem = stemmer.stemWord(word)
+        again = stemmer.stemWord(stem)
+        if len(again) >= 3:
+            stem = again
+        if len(stem) >= 6 and stem.endswith("et"):
+            stem = stem[:-2]
+        if len(_stem_memo) < 200_000:
+            _stem_memo[word] = stem
+    return stem
+
+
 def stem_tokens(text: str) -> list[str]:
-    """Folded words reduced by the Swedish Snowball stemmer."""
-    tokens = words(text)
-    return list(_stemmer().stemWords(tokens)) if tokens else []
+    """Folded words reduced to stems (Swedish Snowball, made consistent across inflections)."""
+    return [stem_word(w) for w in words(text)]
 
 
 def char_ngrams(text: str, n: int = 4) -> list[str]:

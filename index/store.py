@@ -38,7 +38,7 @@ from avtal.models import Chunk
 from avtal.settings import Settings
 
 from .embedding import CachedEmbedder, Embedder, make_embedder
-from .lexical import LexicalIndex
+from .lexical import TOKENIZER_VERSION, LexicalIndex
 from .vector import (
     VectorRecord,
     VectorStore,
@@ -70,7 +70,7 @@ def passage_text(chunk: Chunk) -> str:
 
 
 def _index_shape(embedder_name: str, chunking_signature: str) -> str:
-    return shape_hash(embedder_name, f"{chunking_signature}\0{PASSAGE_FORMAT}")
+    return shape_hash(embedder_name, f"{chunking_signature}\0{PASSAGE_FORMAT}\0tokens={TOKENIZER_VERSION}")
 
 
 @dataclass(frozen=True)

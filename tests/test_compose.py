@@ -50,8 +50,18 @@ def test_answer_type_missing(question: str, text: str, missing: str | None) -> N
 
 def _source(text: str) -> Source:
     chunk = Chunk(
-        doc_id="d", anchor="1", title="T", doc_type=None, date=None, section="1", heading="H",
-        heading_path=["H"], pages=[1], text=text, original_text=text, order=0,
+        doc_id="d",
+        anchor="1",
+        title="T",
+        doc_type=None,
+        date=None,
+        section="1",
+        heading="H",
+        heading_path=["H"],
+        pages=[1],
+        text=text,
+        original_text=text,
+        order=0,
     )
     return Source(chunk=chunk, score=1.0)
 
@@ -84,9 +94,73 @@ def test_the_sentence_after_the_best_is_shown_but_is_not_evidence() -> None:
         ("Vad gör jag om brukaren vägrar ta sina mediciner?", "other"),
         ("Hur ofta följs HÖK upp?", "how_often"),
         ("Vad betyder SIP?", "definition"),
+        ("varför finns det en riktlinje till HÖK?", "why"),
+        ("Vad är syftet med samrådsgrupperna?", "why"),
     ],
 )
 def test_question_type(question: str, kind: str) -> None:
     from assistant.compose import question_type
 
     assert question_type(question) == kind
+
+
+def _best(text: str, question: str, max_words: int = 60) -> str:
+    from assistant.compose import Idf, query_stems, question_type
+    from assistant.retrieval import content_words
+
+    source = _source(text)
+    qtype = question_type(question)
+    stems = query_stems(content_words(question))
+    sel = select_units(source, stems, qtype, Idf([source.chunk]), max_words, False)
+    assert sel is not None
+    return " ".join(u.text for u in sel.units)
+
+
+def test_a_how_many_question_takes_the_sentence_with_a_number() -> None:
+    text = (
+        "En textanalys har granskat hur lagar och förordningar hänvisas till i överenskommelserna. "
+        "Totalt har elva olika lagar citerats i åtta av överenskommelserna."
+    )
+    # the first sentence has every word of the question, but no count (room for one sentence only)
+    assert _best(text, "Hur många lagar hänvisar överenskommelserna till?", 12).startswith("Totalt har elva")
+
+
+def test_a_why_question_takes_the_sentence_with_a_reason() -> None:
+    text = (
+        "Huvudöverenskommelsen antogs av kommunstyrelsen i mars. "
+        "Huvudöverenskommelsen behövs för att parterna ska samordna sina insatser."
+    )
+    assert _best(text, "Varför behövs huvudöverenskommelsen?", 12).endswith("samordna sina insatser.")
+
+
+@pytest.mark.parametrize(
+    ("text", "noise"),
+    [
+        # a flow chart run through OCR: box labels, arrows and stray letters
+        (
+            "Rapport Rapport Kommun regionen (formulär) (e-post) Parterna ansvarar för att ersätter t t "
+            "läsa problem s långt _—_———mm e e e e Lokal samverkansnivå Kommun <:> Region 11 (1)",
+            True,
+        ),
+        ("Kommunerna rapporterar problem i samverkan till Storsthlm, se www.storsthlm.se.", False),
+        ("Parterna – kommunen och regionen – ansvarar för 7.1.2 i samverkan (se § 3 och bilaga 1).", False),
+        ("- a) bakgrund, b) syfte och c) målgrupp", False),
+    ],
+)
+def test_diagram_text_is_noise_and_prose_is_not(text: str, noise: bool) -> None:
+    from assistant.compose import is_noise
+
+    assert is_noise(text) is noise
+
+
+def test_noise_is_never_chosen_or_shown() -> None:
+    text = (
+        "Kommunerna rapporterar problem i samverkan till Storsthlm. "
+        "Rapport Rapport problem samverkan t t s _—_———mm e e e e Kommun <:> Region 11 (1)"
+    )
+    source = _source(text)
+    from assistant.compose import Idf
+
+    sel = select_units(source, ["rapport", "problem", "samverkan"], "other", Idf([source.chunk]), 60, False)
+    assert sel is not None
+    assert all("<:>" not in u.text for u in sel.shown)

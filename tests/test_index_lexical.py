@@ -28,6 +28,21 @@ def test_stem_tokens_meet_with_and_without_diacritics() -> None:
     assert stem_tokens("6verenskommelsen") == stem_tokens("överenskommelser")
 
 
+def test_inflections_of_one_word_share_a_stem() -> None:
+    # Snowball alone gives each pair below two different stems
+    for forms in (
+        "ansvar ansvaret ansvarar ansvarig",
+        "syfte syftet syften",
+        "sekretariat sekretariatet",
+        "landsting landstinget",
+        "dokument dokumentet dokumenten",
+        "grupp grupper",
+        "möte möten mötena",
+        "månad månader",
+    ):
+        assert len({tuple(stem_tokens(w)) for w in forms.split()}) == 1, forms
+
+
 def test_char_ngrams_have_boundary_markers_and_keep_short_words() -> None:
     grams = char_ngrams("Vård LSS")
     assert grams == ["_var", "vard", "ard_", "_lss_"]

