@@ -7,11 +7,14 @@ the per-question cost stays at a few milliseconds.
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
 
 from assistant.types import Source
 from avtal.models import Chunk
@@ -396,10 +399,29 @@ def _count_of(text: str, nouns: Sequence[str], window: int = 4) -> bool:
     return False
 
 
-def answer_type_missing(question: str, text: str) -> str | None:
+@lru_cache(maxsize=1)
+def _place_pattern() -> re.Pattern[str]:
+    data = json.loads((Path(__file__).parent / "resources" / "places.json").read_text(encoding="utf-8"))
+    names = sorted(data["places"], key=len, reverse=True)
+    return re.compile(r"\b(" + "|".join(re.escape(n) for n in names) + r")s?\b")
+
+
+def places_named(question: str) -> list[str]:
+    """Places outside Stockholm county that the question names ("Skånes", "i Västra Götaland")."""
+    return list(dict.fromkeys(m.group(1) for m in _place_pattern().finditer(fold(question))))
+
+
+def answer_type_missing(question: str, text: str, context: str = "") -> str | None:
     """The kind of thing the question asks for that `text` lacks: "money", "contact", "count",
-    "amount" or None."""
+    "amount", or that neither `text` nor its clause and document (`context`) have: "place" (a
+    region or town outside the county that the question names), "year" (a year it names); None
+    when nothing is missing."""
     q = fold(question)
+    where = fold(f"{text} {context}")
+    if any(not re.search(rf"\b{re.escape(p)}", where) for p in places_named(question)):
+        return "place"  # "Vad säger Skånes överenskommelse ...?" about a clause on Stockholm
+    if any(year not in where for year in re.findall(r"\b(?:19|20)\d\d\b", question)):
+        return "year"  # "... uppföljningen av HÖK 2023?" where nothing in the clause is from 2023
     if _MONEY_ASKED.search(q) and not _MONEY.search(text):
         return "money"
     if _CONTACT_ASKED.search(q) and not _CONTACT.search(text):

@@ -25,6 +25,7 @@ from assistant.compose import (
     query_stems,
     question_type,
     select_units,
+    split_units,
     type_match,
 )
 from assistant.confidence import Evidence, load_model
@@ -39,6 +40,7 @@ from index.lexical import stem_tokens
 
 if TYPE_CHECKING:
     from assistant.glossary import Glossary
+    from avtal.models import Chunk
     from index.store import IndexVersion
 
 log = logging.getLogger(__name__)
@@ -120,6 +122,9 @@ class Assistant:
             c.id: set(stem_tokens(f"{' '.join(c.heading_path)} {c.text}")) for c in version.chunks
         }
         self._heading_stems = {c.id: set(stem_tokens(" ".join(c.heading_path))) for c in version.chunks}
+        self._unit_stems = {
+            c.id: [u.stems for u in split_units(c.text) if not u.noise] for c in version.chunks
+        }
         self.model = load_model()
         self.reranker = load_reranker()
         self._stems_memo: dict[str, list[str]] = {}
@@ -227,6 +232,7 @@ class Assistant:
                 self.idf,
                 named,
                 qtype,
+                self._unit_stems[s.chunk.id],
             )
             for s in sources
         ]
@@ -310,7 +316,17 @@ class Assistant:
             specific_missing=float(
                 qtype in ("when", "how_many", "how_often") and not type_match(qtype, answer_text)
             ),
-            answer_type_missing=float(answer_type_missing(prepared.question, answer_text) is not None),
+            answer_type_missing=float(
+                answer_type_missing(prepared.question, answer_text, self._context(top.chunk)) is not None
+            ),
+        )
+
+    def _context(self, chunk: Chunk) -> str:
+        """A clause's text with its headings and its document's title and date: where a place or
+        a year the question names may stand."""
+        doc = self.version.documents.get(chunk.doc_id, {})
+        return " ".join(
+            [chunk.text, *chunk.heading_path, str(doc.get("title") or ""), str(doc.get("date") or "")]
         )
 
     def _prefer_in_force(self, sources: list[Source]) -> list[Source]:

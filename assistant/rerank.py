@@ -15,6 +15,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import pairwise
 from pathlib import Path
 
 from assistant.compose import Idf, coverage, type_match
@@ -33,6 +34,8 @@ FEATURES = (
     "length",
     "document_named",
     "holds_asked_kind",
+    "coverage_sentence",
+    "coverage_pair",
 )
 CANDIDATES = 20  # fused candidates the reranker orders
 SPECIFIC_KINDS = ("how_often", "when", "how_many")
@@ -48,8 +51,13 @@ def features(
     idf: Idf,
     named_documents: set[str] | frozenset[str] = frozenset(),
     qtype: str = "other",
+    unit_stems: Sequence[set[str]] = (),
 ) -> list[float]:
     signals = source.signals
+    # how much of the question one sentence (or two in a row) of the clause covers: an answer
+    # usually stands in one place, where a long clause may cover the words scattered
+    single = [coverage(stems, u, idf) for u in unit_stems]
+    pairs = [coverage(stems, a | b, idf) for a, b in pairwise(unit_stems)]
 
     def inv(mode: str) -> float:
         rank = signals.get(f"rank_{mode}", 0.0)
@@ -69,6 +77,8 @@ def features(
         1.0 if source.chunk.doc_id in named_documents else 0.0,
         # a "hur ofta" / "när" / "hur många" question: does the clause hold a frequency, date, number?
         1.0 if qtype in SPECIFIC_KINDS and type_match(qtype, source.chunk.text) else 0.0,
+        max(single, default=0.0),
+        max(pairs, default=max(single, default=0.0)),
     ]
 
 

@@ -40,6 +40,12 @@ def test_counted_nouns(question: str, nouns: list[str]) -> None:
         # an amount
         ("Hur mycket stimulansmedel fick kommunerna?", "Kommunerna fick stimulansmedel.", "amount"),
         ("Hur mycket stimulansmedel fick kommunerna?", "Kommunerna fick 12 miljoner.", None),
+        # a place outside the county, or a year, that the answer does not have
+        ("Vad säger Skånes överenskommelse om hemsjukvård?", "Regionen ansvarar för hemsjukvården.", "place"),
+        ("Hur gör man i Västra Götaland?", "I Västra Götaland finns en gemensam nämnd.", None),
+        ("hur funkar det i norrtälje?", "I Norrtälje har KSON samordningsansvaret.", None),  # in the county
+        ("Vilka resultat visade uppföljningen 2023?", "Uppföljningen 2021 visade brister.", "year"),
+        ("Vilka resultat visade uppföljningen 2021?", "Uppföljningen 2021 visade brister.", None),
         # questions that ask for none of these
         ("Vem kallar till samverkansmöten?", "Den samordnande vårdcentralen kallar.", None),
     ],
@@ -164,3 +170,10 @@ def test_noise_is_never_chosen_or_shown() -> None:
     sel = select_units(source, ["rapport", "problem", "samverkan"], "other", Idf([source.chunk]), 60, False)
     assert sel is not None
     assert all("<:>" not in u.text for u in sel.shown)
+
+
+def test_a_year_or_place_in_the_clause_or_document_counts() -> None:
+    question = "Vad kom Äldrecentrum fram till 2013 om avvikelser?"
+    sentence = "Avvikelser rapporteras sällan mellan huvudmännen."
+    assert answer_type_missing(question, sentence) == "year"
+    assert answer_type_missing(question, sentence, context="Uppföljning av samverkan 2013-05-01") is None
