@@ -36,7 +36,7 @@ from assistant.types import AUDIENCES, Answer, Citation, Source, Turn
 from avtal.errors import AvtalError
 from avtal.privacy import MASK, mask_personal_ids
 from avtal.settings import Settings
-from index.lexical import stem_tokens
+from index.lexical import fold, stem_tokens
 
 if TYPE_CHECKING:
     from assistant.glossary import Glossary
@@ -187,6 +187,10 @@ class Assistant:
         )
         sources = self.rerank(query, sources)[: self.settings.assistant.top_k]
         sources = self._prefer_in_force(sources)
+        # A clause with no sentence in it (a letterhead such as "Nacka Kommun 2022-03-16" under a
+        # heading) answers nothing on its own: clauses with sentences go before it.
+        qtype = question_type(searched)
+        sources.sort(key=lambda s: not _substantive_text(s.chunk.text, qtype))
         sources = self._definitions_first(searched, sources, documents)
         return Prepared(searched, masked_turns, query, sources, notes)
 
@@ -265,7 +269,25 @@ class Assistant:
         # A clause whose best words are a fragment ("Nacka Kommun 2022-03-16", a letterhead under
         # a heading) does not answer anything; clauses with sentences go first.
         selections.sort(key=lambda sel: not _substantive(sel, qtype))
+        # "Hur många ledamöter ...?": when the best clause's sentences lack what is asked for (a
+        # count, an amount, a contact detail) and one of the next two clauses has it, that one
+        # answers first.
+        if selections and self._lacks_asked(prepared.question, selections[0]):
+            named = [fold(a) for a in re.findall(r"\b[A-ZÅÄÖ]{2,}\b", prepared.question)]
+            for i, sel in enumerate(selections[1:3], start=1):
+                context = fold(self._context(sel.source.chunk))
+                if (
+                    _substantive(sel, qtype)
+                    and not self._lacks_asked(prepared.question, sel)
+                    and all(re.search(rf"\b{re.escape(a)}\b", context) for a in named)
+                ):  # and it is about what the question names ("VIS", "HÖK"), not a namesake
+                    selections.insert(0, selections.pop(i))
+                    break
         return selections, self.evidence(prepared, selections[0] if selections else None)
+
+    def _lacks_asked(self, question: str, selection: Selection) -> bool:
+        text = " ".join(u.text for u in selection.units)
+        return answer_type_missing(question, text, self._context(selection.source.chunk)) is not None
 
     def unknown_share(self, question: str) -> float:
         """Share of the question's content words that the corpus never uses (nor composes from its
@@ -317,7 +339,12 @@ class Assistant:
                 qtype in ("when", "how_many", "how_often") and not type_match(qtype, answer_text)
             ),
             answer_type_missing=float(
-                answer_type_missing(prepared.question, answer_text, self._context(top.chunk)) is not None
+                answer_type_missing(
+                    prepared.question,
+                    answer_text,
+                    self._context(selection.source.chunk if selection is not None else top.chunk),
+                )
+                is not None
             ),
         )
 
@@ -390,6 +417,8 @@ class Assistant:
         notes = list(prepared.notes)
         threshold = self.settings.assistant.abstain_below
         off_topic = evidence.unknown_share >= self.settings.assistant.abstain_unknown_share
+        if self.settings.assistant.abstain_when_asked_missing and evidence.answer_type_missing:
+            off_topic = True  # "Hur många ledamöter ...?" and no count of them anywhere near
         limit = self.model.threshold if threshold is None else threshold
         if first is None or off_topic or confidence < limit:
             return Answer(
@@ -570,11 +599,19 @@ def cite(n: int, source: Source, quote: str) -> Citation:
     )
 
 
+def _substantive_text(text: str, qtype: str) -> bool:
+    """Whether a text can answer: a sentence ("Återstår att göra." under its heading), a
+    sentence's worth of words, or the date or number a "när" / "hur många" question asks for."""
+    return (
+        len(text.split()) >= 6
+        or text.rstrip().endswith((".", "!", "?"))
+        or (qtype in ("when", "how_many") and type_match(qtype, text))
+    )
+
+
 def _substantive(selection: Selection, qtype: str) -> bool:
-    """Whether the chosen units can answer: a sentence's worth of words, or the date or number a
-    "när" / "hur många" question asks for."""
-    text = " ".join(u.text for u in selection.units)
-    return len(text.split()) >= 6 or (qtype in ("when", "how_many") and type_match(qtype, text))
+    """Whether the units chosen from a clause can answer (see `_substantive_text`)."""
+    return _substantive_text(" ".join(u.text for u in selection.units), qtype)
 
 
 def _dates(text: str) -> set[str]:

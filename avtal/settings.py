@@ -84,6 +84,14 @@ class AssistantSettings(BaseModel):
             "never occurs in the documents (none of the 149 answerable questions of the set reaches 0.34)."
         ),
     )
+    abstain_when_asked_missing: bool = Field(
+        True,
+        description=(
+            "Abstain whatever the confidence when the question asks for a count, an amount of money, a "
+            "figure or a contact detail that the answer's sentences lack, or names a place outside the "
+            "county or a year that the cited clause and its document never mention."
+        ),
+    )
     stale_after_years: int = Field(
         5, description="A document older than this many years is flagged as possibly outdated."
     )
@@ -141,9 +149,7 @@ class ServiceSettings(BaseModel):
     max_body_bytes: int = Field(64_000, description="Largest request body accepted, except uploads.")
     max_upload_mb: int = Field(50, description="Largest uploaded document (admin).")
     answer_timeout_s: float = Field(30.0, description="Time limit for one answer.")
-    retention_days: int = Field(
-        90, description="Days that logged (masked) questions and feedback are kept."
-    )
+    retention_days: int = Field(90, description="Days that logged (masked) questions and feedback are kept.")
     faq_file: Path | None = Field(
         None, description="FAQ file read by the widget and the UI. Empty: the bundled ui/faq.json."
     )

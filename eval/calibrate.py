@@ -3,10 +3,13 @@
     python -m eval.calibrate            # fits, prints the figures, writes assistant/resources/confidence.json
     python -m eval.calibrate --dry-run  # prints only
 
-Features are the evidence signals of `assistant.confidence` for each question; the label is 1 for an
-answerable question and 0 for an out-of-scope one. The threshold is the highest that keeps false
-abstention on the calibrate half at or under `--max-false-abstention` (default 4 %, under the 5 %
-target, to leave room for the report half).
+First the reranker (ridge penalty by 5-fold cross-validated hit@1), then the abstention model.
+Its features are the evidence signals of `assistant.confidence` for each question; the label is 1
+for an answerable question and 0 for an out-of-scope one. The ridge penalty is the one whose
+out-of-fold scores separate the two best; the threshold is where answerable questions' out-of-fold
+scores fall below at the rate `--max-false-abstention` (see `choose_threshold`). The default,
+2.5 %, leaves one standard error (about 2.3 points with 75 answerable questions) under the 5 %
+target for questions the half has not seen.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from dataclasses import dataclass
 
 from assistant.confidence import FEATURES, RESOURCE, ConfidenceModel, fit
 from assistant.core import Assistant
+from avtal.settings import AssistantSettings
 from eval.questions import Question, load_questions
 
 
@@ -65,15 +69,29 @@ def auc(scores: list[float], labels: list[int]) -> float:
     return wins / (len(pos) * len(neg))
 
 
-def choose_threshold(scores: list[float], labels: list[int], max_false_abstention: float) -> float:
-    """The highest threshold whose false abstention (answerable below it) stays within the limit."""
-    answerable = sorted(s for s, y in zip(scores, labels, strict=True) if y == 1)
-    if not answerable:
+def choose_threshold(
+    scores: list[float], labels: list[int], max_false_abstention: float, ruled: list[bool] | None = None
+) -> float:
+    """The threshold under which answerable questions fall at the rate `max_false_abstention`.
+
+    Questions the rules abstain on anyway (`ruled`) use their share of the budget first. For the
+    rest, the rate is read off a normal distribution fitted to the answerable questions' scores on
+    the logit scale, not off the few lowest scores themselves: with about 75 answerable questions
+    the third-lowest score moves a lot from one half of the set to the other.
+    """
+    from statistics import NormalDist, fmean, stdev
+
+    ruled = ruled or [False] * len(scores)
+    answerable = [s for s, y, r in zip(scores, labels, ruled, strict=True) if y == 1]
+    free = [s for s, y, r in zip(scores, labels, ruled, strict=True) if y == 1 and not r]
+    if len(free) < 3:
         return 0.5
-    allowed = math.floor(max_false_abstention * len(answerable))
-    # threshold just above the `allowed`-th lowest answerable score
-    cut = answerable[allowed] if allowed < len(answerable) else answerable[-1]
-    return max(0.0, cut - 1e-6)
+    share = (max_false_abstention * len(answerable) - (len(answerable) - len(free))) / len(free)
+    if share <= 0:
+        return 0.0
+    logits = [math.log(max(s, 1e-6) / max(1 - s, 1e-6)) for s in free]
+    z = fmean(logits) + NormalDist().inv_cdf(min(share, 0.5)) * stdev(logits)
+    return 1.0 / (1.0 + math.exp(-z))
 
 
 def rates(scores: list[float], labels: list[int], threshold: float) -> tuple[float, float]:
@@ -88,7 +106,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--max-false-abstention", type=float, default=0.04)
+    parser.add_argument("--max-false-abstention", type=float, default=0.025)
     parser.add_argument("--dry-run", action="store_true")
     args = parser.parse_args()
 
@@ -130,19 +148,23 @@ def main() -> None:
         print(f"written: {RERANK_RESOURCE}")
     calib = collect(assistant, [q for q in questions if q.split == "calibrate"])
     report = collect(assistant, [q for q in questions if q.split == "report"])
-    l2 = choose_l2(calib)
+    l2, held_out = choose_l2(calib)
     weights, bias = fit([(r.features, r.label) for r in calib], l2=l2)
     model = ConfidenceModel(weights, bias, 0.5)
-    scores = [model_score(model, r) for r in calib]
+    # The threshold is set on the out-of-fold scores (what unseen questions look like, not the
+    # fitted half's own, optimistic, scores), counting the questions the rules abstain on anyway.
+    rules = assistant.settings.assistant
+    scores = [held_out[r.qid] for r in calib]
     labels = [r.label for r in calib]
-    model.threshold = choose_threshold(scores, labels, args.max_false_abstention)
+    ruled = [ruled_out(r, rules) for r in calib]
+    model.threshold = choose_threshold(scores, labels, args.max_false_abstention, ruled)
     print(
         f"ridge penalty {l2} (out-of-fold AUC on the calibrate half); features:",
         ", ".join(f"{n}={w:+.2f}" for n, w in zip(FEATURES, weights, strict=True)),
         f"bias={bias:+.2f}",
     )
     for name, rows in (("calibrate", calib), ("report", report)):
-        s = [model_score(model, r) for r in rows]
+        s = [0.0 if ruled_out(r, rules) else model_score(model, r) for r in rows]
         y = [r.label for r in rows]
         fa, oa = rates(s, y, model.threshold)
         print(
@@ -161,32 +183,40 @@ L2_GRID = (0.5, 2.0, 8.0, 32.0, 128.0)
 RERANK_L2_GRID = (0.1, 1.0, 10.0)
 
 
-def choose_l2(rows: list[Row], grid: tuple[float, ...] = L2_GRID, folds: int = 5) -> float:
+def choose_l2(
+    rows: list[Row], grid: tuple[float, ...] = L2_GRID, folds: int = 5
+) -> tuple[float, dict[str, float]]:
     """The ridge penalty whose out-of-fold scores separate the calibrate half best (pooled AUC over
-    `folds` folds, each label dealt round-robin so every fold has out-of-scope questions). With
-    about 20 out-of-scope questions a weakly penalised model learns the half's own questions; this
-    lets the half itself say how much to hold back. Ties go to the larger penalty."""
+    `folds` folds, each label dealt round-robin so every fold has out-of-scope questions), and those
+    out-of-fold scores by question id. With about 20 out-of-scope questions a weakly penalised model
+    learns the half's own questions; this lets the half itself say how much to hold back. Ties go
+    to the larger penalty."""
     fold_of: dict[str, int] = {}
     for label in (0, 1):
         for i, row in enumerate(sorted((r for r in rows if r.label == label), key=lambda r: r.qid)):
             fold_of[row.qid] = i % folds
-    best, best_auc = grid[0], -1.0
+    best, best_auc, best_scores = grid[0], -1.0, {}
     for l2 in grid:
-        scores: list[float] = []
-        labels: list[int] = []
+        scores: dict[str, float] = {}
         for k in range(folds):
             train = [(r.features, r.label) for r in rows if fold_of[r.qid] != k]
             weights, bias = fit(train, l2=l2, steps=5000)
             model = ConfidenceModel(weights, bias, 0.5)
-            for r in rows:
-                if fold_of[r.qid] == k:
-                    scores.append(model_score(model, r))
-                    labels.append(r.label)
-        value = auc(scores, labels)
+            scores.update({r.qid: model_score(model, r) for r in rows if fold_of[r.qid] == k})
+        value = auc([scores[r.qid] for r in rows], [r.label for r in rows])
         print(f"confidence model, ridge penalty {l2:5}: out-of-fold AUC {value:.3f}")
         if value >= best_auc - 1e-9:
-            best, best_auc = l2, value
-    return best
+            best, best_auc, best_scores = l2, value, scores
+    return best, best_scores
+
+
+def ruled_out(row: Row, settings: AssistantSettings) -> bool:
+    """Whether the assistant abstains on this row whatever its confidence (the off-topic floor, or
+    what was asked for missing from the answer; see `Assistant.compose`)."""
+    x = dict(zip(FEATURES, row.features, strict=True))
+    return x["unknown_share"] >= settings.abstain_unknown_share or (
+        settings.abstain_when_asked_missing and x["answer_type_missing"] >= 1.0
+    )
 
 
 def hit_at(assistant: Assistant, questions: list[Question]) -> tuple[float, float]:

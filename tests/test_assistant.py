@@ -342,3 +342,20 @@ def test_superseded_document_comes_second_and_is_flagged(tmp_path: Path) -> None
     assert answer.citations[0].document == "rutin-2024"
     assert assistant.document_notes("rutin-2019")  # expired and superseded: flagged when cited
     assert any("ersatts av Rutin 2024" in n for n in assistant.document_notes("rutin-2019"))
+
+
+def test_a_clause_without_a_sentence_never_answers_first(assistant: Assistant) -> None:
+    from assistant.core import _substantive_text
+
+    assert not _substantive_text("Nacka Kommun\n\n2022-03-16", "other")  # a letterhead
+    assert _substantive_text("Återstår att göra.", "other")  # short, but a sentence
+    assert _substantive_text("2022-03-16", "when")  # the date a "när" question asks for
+    # the demo corpus has such a letterhead under the heading "Äldrenämnden" in the Nacka memo
+    letterhead = "nacka-tjansteskrivelse-hok-2022#aldrenamnden"
+    for question in ("Varför behövdes en huvudöverenskommelse, enligt Nacka?", "Vad beslutade Nacka om HÖK?"):
+        prepared = assistant.prepare(question, [])
+        ids = [s.chunk.id for s in prepared.sources]
+        assert ids[0] != letterhead
+        if letterhead in ids:
+            before = prepared.sources[: ids.index(letterhead)]
+            assert all(_substantive_text(s.chunk.text, "other") for s in before)
