@@ -294,7 +294,10 @@ def ingest(
             new_docs[doc_id] = record
             new_chunks[doc_id] = old_chunks[doc_id]
 
-    changed = bool(report.processed or report.removed) or current is None
+    # A new embedding model, passage format or lexical tokenizer changes the index's shape: the
+    # index is rebuilt from the kept chunks (their embeddings come from the cache when they can).
+    reshaped = current is not None and current.shape_hash != store.shape_hash
+    changed = bool(report.processed or report.removed) or current is None or reshaped
     if changed and new_docs:
         ordered = sorted(new_docs)
         chunks = [chunk for doc_id in ordered for chunk in new_chunks[doc_id]]

@@ -139,6 +139,23 @@ def test_ingest_pages_sections_metadata_and_unchanged_reingest_embeds_nothing(
     assert again.chunks == report.chunks
 
 
+def test_new_lexical_tokens_rebuild_the_index_from_kept_chunks(
+    settings: Settings, corpus: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = ingest([corpus], settings)
+    # the code now tokenises differently: the old index is refused until re-ingested, and the
+    # re-ingest (the fix the refusal names) rebuilds it without parsing or embedding anything
+    monkeypatch.setattr("index.store.TOKENIZER_VERSION", 99)
+    with pytest.raises(Exception, match="andra inställningar"):
+        IndexStore(settings, chunking_signature=chunking_signature(settings.ingest)).open()
+    embedder = CountingEmbedder()
+    again = ingest([corpus], settings, store=_store(settings, embedder))
+    assert again.processed == [] and sorted(again.unchanged) == ["hemsjukvard", "sip-rutin"]
+    assert again.version != first.version and embedder.passages == 0
+    version = IndexStore(settings, chunking_signature=chunking_signature(settings.ingest)).open()
+    assert len(version.chunks) == first.chunks
+
+
 def test_regenerated_pdf_with_same_text_reembeds_nothing(settings: Settings, corpus: Path) -> None:
     ingest([corpus], settings)
     before = (corpus / "hemsjukvard.pdf").read_bytes()
