@@ -361,8 +361,10 @@ class Glossary:
         """``text`` with each abbreviation's first occurrence followed by "(expansion)".
 
         Left alone when the text already explains it: the occurrence is in or right before
-        parentheses ("samordnad individuell plan (SIP)", "SIP (...)"), or a long form of the
-        term stands within 60 characters of it. Short names and concepts are never touched.
+        parentheses ("samordnad individuell plan (SIP)", "SIP (...)"), a long form of the
+        term stands within 60 characters of it, or the next word is one of the expansion's ("VIS
+        politiska styrgrupp": an explanation would split the name). Short names and concepts are
+        never touched.
         """
         insertions: list[tuple[int, str]] = []
         done: set[str] = set()
@@ -377,6 +379,9 @@ class Glossary:
             window = phrase_stems(text[max(0, start - 60) : end + 60])
             if any(_contains(window, self._stems(f)) for f in term.long_forms() if self._stems(f)):
                 continue
+            following = phrase_stems(text[end : end + 40])[:1]
+            if following and following[0] in self._stems(term.expansion):
+                continue  # "VIS politiska styrgrupp": a name that goes on in the expansion's words
             while end < len(text) and text[end] in "-:" and end + 1 < len(text) and text[end + 1].isalnum():
                 end += 1  # "MAS-arna", "HÖK:s": explain after the whole word
                 while end < len(text) and text[end].isalnum():

@@ -281,6 +281,16 @@ def test_explain_in_first_use_only(glossary: Glossary) -> None:
     )
 
 
+def test_explain_in_never_splits_a_name_that_goes_on_in_the_expansion() -> None:
+    g = Glossary([Term("VIS", "politiska styrgruppen för vård i samverkan")])
+    # "VIS politiska styrgrupp" names the group itself: no "(...)" between VIS and its name
+    named = "Beslut fattas i VIS politiska styrgrupp."
+    assert g.explain_in(named) == named
+    assert g.explain_in("Frågan lyfts till VIS.") == (
+        "Frågan lyfts till VIS (politiska styrgruppen för vård i samverkan)."
+    )
+
+
 def test_json_round_trip(glossary: Glossary, tmp_path: Path) -> None:
     again = Glossary.from_json(glossary.to_json())
     assert [t.to_dict() for t in again.terms] == [t.to_dict() for t in glossary.terms]
