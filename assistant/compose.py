@@ -260,6 +260,19 @@ class Selection:
         return sorted([*self.units, *self.extra], key=lambda u: u.start)
 
     @property
+    def quotes(self) -> list[str]:
+        """The shown units as runs of adjacent sentences, each an exact substring of the clause
+        text: what the answer uses, without the sentences it skips."""
+        text = self.source.chunk.text
+        runs: list[list[Unit]] = []
+        for unit in self.shown:
+            if runs and not text[runs[-1][-1].end : unit.start].strip():
+                runs[-1].append(unit)
+            else:
+                runs.append([unit])
+        return [text[run[0].start : run[-1].end] for run in runs]
+
+    @property
     def quote(self) -> str:
         """The words used, as an exact substring of the clause text (a contiguous span)."""
         shown = self.shown

@@ -517,7 +517,10 @@ class Assistant:
                     else " ".join(u.text for u in sel.shown)
                 )
                 parts.append(f"{body} [{n}]")
-            citations.append(cite(n, sel.source, sel.quote if audience == "kort" else chunk.text))
+            if audience == "kort":
+                citations.append(cite(n, sel.source, sel.quote, sel.quotes))
+            else:
+                citations.append(cite(n, sel.source, chunk.text))
         return "\n\n".join(parts), citations
 
     def _llm_answer(
@@ -544,7 +547,10 @@ class Assistant:
             source = sources[n - 1]
             claim = " ".join(k.text for k in result.verification.kept if n in k.cites)
             sel = select_units(source, query_stems([*stems, *stem_tokens(claim)]), qtype, self.idf, 60, False)
-            citations.append(cite(n, source, sel.quote if sel is not None else source.chunk.text))
+            if sel is not None:
+                citations.append(cite(n, source, sel.quote, sel.quotes))
+            else:
+                citations.append(cite(n, source, source.chunk.text))
         return (result.text, citations) if citations else None
 
     def _conflict(self, chosen: list[Selection]) -> str | None:
@@ -580,8 +586,9 @@ class Assistant:
         return out
 
 
-def cite(n: int, source: Source, quote: str) -> Citation:
-    """A citation of a retrieved clause; `quote` must be an exact substring of its text."""
+def cite(n: int, source: Source, quote: str, quotes: list[str] | None = None) -> Citation:
+    """A citation of a retrieved clause; `quote` and each of `quotes` (default: `quote` alone)
+    must be exact substrings of its text."""
     chunk = source.chunk
     return Citation(
         n=n,
@@ -596,6 +603,7 @@ def cite(n: int, source: Source, quote: str) -> Citation:
         text=chunk.text,
         anchor=chunk.anchor,
         score=round(source.score, 5),
+        quotes=list(quotes) if quotes else [quote],
     )
 
 

@@ -46,6 +46,9 @@ class Citation:
     text: str  # the whole clause text (repaired)
     anchor: str
     score: float
+    # The words used as separate runs, each an exact substring of `text`: `quote` spans them all
+    # (with any sentence skipped between them); this marks only what the answer uses.
+    quotes: list[str] = field(default_factory=list)
 
 
 @dataclass

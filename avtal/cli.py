@@ -108,7 +108,8 @@ def render_answer(answer: Any) -> str:
         for c in answer.citations:
             where = ", ".join(p for p in (f"avsnitt {c.section}" if c.section else "", c.heading or "") if p)
             pages = ", ".join(map(str, c.pages))
-            quote = c.quote if len(c.quote) <= 240 else c.quote[:237] + "..."
+            used = " … ".join(c.quotes or [c.quote])
+            quote = used if len(used) <= 240 else used[:237] + "..."
             lines.append(f"[{c.n}] {c.title}{' – ' + where if where else ''}, s. {pages}: ”{quote}”")
     if answer.abstained and answer.suggestions:
         lines.append("")

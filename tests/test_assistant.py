@@ -57,6 +57,7 @@ def test_json_contract(assistant: Assistant) -> None:
     for key in ("date", "section", "heading"):
         assert key in citation
     assert citation["quote"] in citation["text"]  # the quote is an exact substring
+    assert citation["quotes"] and all(run in citation["quote"] for run in citation["quotes"])
     assert citation["n"] == 1 and all(isinstance(p, int) for p in citation["pages"])
 
 

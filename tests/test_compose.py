@@ -177,3 +177,19 @@ def test_a_year_or_place_in_the_clause_or_document_counts() -> None:
     sentence = "Avvikelser rapporteras sällan mellan huvudmännen."
     assert answer_type_missing(question, sentence) == "year"
     assert answer_type_missing(question, sentence, context="Uppföljning av samverkan 2013-05-01") is None
+
+
+def test_quotes_leave_out_the_sentences_the_answer_skips() -> None:
+    from assistant.compose import Selection
+
+    text = (
+        "Kommunen utser en samordnande funktion. Regionen ansvarar för husläkarna. "
+        "Funktionen kallar till lokala möten.\n\n- en punkt"
+    )
+    source = _source(text)
+    units = split_units(text)
+    chosen = Selection(source, [units[0], units[2]], 1.0)
+    assert chosen.quote == text[: units[2].end]  # one span, with the skipped sentence inside
+    assert chosen.quotes == [units[0].text, units[2].text]
+    together = Selection(source, [units[0], units[1]], 1.0)
+    assert together.quotes == [text[: units[1].end]]  # adjacent sentences: one run

@@ -181,19 +181,25 @@ def paragraphs_html(text: str) -> str:
     return html.escape(text).replace("\n\n", "<br><br>").replace("\n", "<br>")
 
 
-def highlight_quote(text: str, quote: str) -> str:
-    """The clause text, escaped, with the quoted words (an exact substring) in <mark>."""
-    start = text.find(quote) if quote else -1
-    if start < 0:
+def highlight_quote(text: str, quote: str | list[str]) -> str:
+    """The clause text, escaped, with the quoted words (exact substrings: one quote, or the
+    citation's separate runs) in <mark>."""
+    parts = [quote] if isinstance(quote, str) else list(quote)
+    spans: list[tuple[int, int]] = []
+    for part in parts:
+        start = text.find(part) if part else -1
+        if start >= 0 and all(start >= e or start + len(part) <= s for s, e in spans):
+            spans.append((start, start + len(part)))
+    if not spans:
         return paragraphs_html(text)
-    end = start + len(quote)
-    return (
-        paragraphs_html(text[:start])
-        + "<mark>"
-        + paragraphs_html(text[start:end])
-        + "</mark>"
-        + paragraphs_html(text[end:])
-    )
+    out: list[str] = []
+    position = 0
+    for start, end in sorted(spans):
+        out.append(paragraphs_html(text[position:start]))
+        out.append("<mark>" + paragraphs_html(text[start:end]) + "</mark>")
+        position = end
+    out.append(paragraphs_html(text[position:]))
+    return "".join(out)
 
 
 def pages_label(pages: list[int] | tuple[int, ...] | None) -> str:

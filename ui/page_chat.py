@@ -101,7 +101,8 @@ def copy_text(answer: dict[str, Any]) -> str:
         where = ", ".join(
             p for p in (section_label(c["section"], c["heading"]), pages_label(c["pages"])) if p
         )
-        lines.append(f"[{c['n']}] {c['title']}, {where}: ”{c['quote']}”")
+        used = " … ".join(c.get("quotes") or [c["quote"]])
+        lines.append(f"[{c['n']}] {c['title']}, {where}: ”{used}”")
         lines.append(f"    {clause_url(c['document'], c['anchor'])}")
     return "\n".join(lines)
 
@@ -163,7 +164,7 @@ def source_card(c: dict[str, Any], notes: list[str]) -> str:
     return (
         f'<div class="avtal-card"><div class="avtal-meta"><strong>{html.escape(c["title"])}</strong>'
         f"<br>{meta}</div>{warn}"
-        f'<div class="avtal-clause">{highlight_quote(c["text"], c["quote"])}</div>'
+        f'<div class="avtal-clause">{highlight_quote(c["text"], c.get("quotes") or c["quote"])}</div>'
         f'<a href="{url}" target="_blank" rel="noopener">Öppna avsnittet i dokumentet ↗</a></div>'
     )
 

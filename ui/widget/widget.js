@@ -224,6 +224,12 @@
     return svg;
   }
 
+  // The words the answer used: the citation's separate runs, joined by an ellipsis (the sentences
+  // it skipped between them are left out); older servers send `quote` only.
+  function usedWords(c) {
+    return c.quotes && c.quotes.length ? c.quotes.join(" … ") : c.quote;
+  }
+
   function clauseUrl(citation) {
     return config.api + "/dokument/" + encodeURIComponent(citation.document) + "#" +
       encodeURIComponent(citation.anchor || "");
@@ -487,7 +493,7 @@
             el("span", { className: "sr-only", text: " " + T.opensNewTab })
           ]),
           where ? el("span", { className: "where", text: ", " + where }) : null,
-          c.quote ? el("q", { text: c.quote }) : null
+          usedWords(c) ? el("q", { text: usedWords(c) }) : null
         ]);
       });
       return el("div", { className: "sources" }, [el("h3", { text: T.sources }), el("ol", null, items)]);
