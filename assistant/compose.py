@@ -235,6 +235,8 @@ def score_units(
             # frequency cannot be the answer, however many of the question's words it has
         if qtype == "list" and unit.kind == "lead":
             score += 0.2
+            if _enumerates(unit.text, stems):
+                score += 0.4  # "... finns följande samrådsgrupper:" for "vilka samrådsgrupper finns?"
         if i == 0:
             score += 0.03  # a clause usually states its point first
         if len(unit.text.split()) < 4 and not (
@@ -243,6 +245,17 @@ def score_units(
             score -= 0.2
         scores.append(score)
     return scores
+
+
+def _enumerates(lead: str, stems: Sequence[str]) -> bool:
+    """Whether a list's lead-in announces an enumeration of something the question names:
+    "följande X" with X (or a word just before it) among the question's stems."""
+    tokens = fold(lead).split()
+    for i, token in enumerate(tokens):
+        if token == "foljande":
+            named = stem_tokens(" ".join(tokens[i + 1 : i + 4]))
+            return any(s in stems for s in named)
+    return False
 
 
 @dataclass
@@ -303,12 +316,15 @@ def select_units(
     leads = [i for i, u in enumerate(units) if u.kind == "lead"]
     if want_list and leads and units[best].kind == "sentence":
         # a list question: the clause's best-scoring list, if it has one
-        best = max(
-            leads,
-            key=lambda i: (
-                scores[i] + sum(scores[j] for j in range(i + 1, len(units)) if units[j].kind == "item")
-            ),
-        )
+        def list_score(lead: int) -> float:
+            """The lead-in's score plus the mean of its own items' (not those of later lists)."""
+            end = lead + 1
+            while end < len(units) and units[end].kind == "item":
+                end += 1
+            items = scores[lead + 1 : end]
+            return scores[lead] + (sum(items) / len(items) if items else 0.0)
+
+        best = max(leads, key=list_score)
     chosen = [best]
     if want_list or units[best].kind in ("lead", "item"):
         # take the whole list the best unit belongs to, with its lead-in sentence

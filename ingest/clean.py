@@ -42,9 +42,9 @@ _PAGE_NUMBER = re.compile(
 _SEPARATOR = re.compile(r"^[_\-–—=]{5,}$")
 _BULLET = re.compile("^(?:[•●▪◦○■□☐❑➢➤►▸‣⁃∙·\uf0b7\uf0a7\uf0d8]\\s*|[¢*–—-]\\s+)(?=\\S)")
 # A bullet glyph alone on its line belongs to the next line ("-" or "–" alone may be a table cell).
-# OCR reads a round bullet as "e" or "o": a line starting "e vara kontaktperson" (no Swedish word is a
-# lone "e", and "o" is not a word of running prose) is a list item.
-_OCR_BULLET = re.compile(r"^[eo]\s+(?=[a-zåäö]{2,})")
+# OCR reads a round bullet as "e" or "o": a line starting "e vara kontaktperson" or "e Länssamverkan
+# om ..." (no Swedish word is a lone "e", and "o" is not a word of running prose) is a list item.
+_OCR_BULLET = re.compile(r"^[eo]\s+(?=[A-Za-zÅÄÖåäö][a-zåäö])")
 _LONE_BULLET = re.compile("^[•●▪◦○■□☐❑➢➤►▸‣⁃∙·\uf0b7\uf0a7\uf0d8]$")
 _FOOTNOTE_START = re.compile(r"^(\d{1,3})(?:\s+(\S.*)|(?=[^\W\d_])(.*))$")
 

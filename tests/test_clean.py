@@ -243,7 +243,8 @@ def test_demo_corpus_footnotes_and_headers(repo_root: Path) -> None:
 def test_ocr_read_bullets_become_dashes_but_words_stay() -> None:
     text = (
         "Funktionen förväntas:\ne vara kontaktperson för aktörer\ne delta i möten\n"
-        "o kunna föra frågor vidare\ne-post skickas till alla.\nE Ekonomi är en rubrik"
+        "o kunna föra frågor vidare\ne-post skickas till alla.\nE Ekonomi är en rubrik\n"
+        "Följande samrådsgrupper finns:\ne Länssamverkan om barn och unga\ne SIP-grupp"
     )
     (cleaned,) = clean_pages(_pages(text))
     assert _lines(cleaned) == [
@@ -253,4 +254,7 @@ def test_ocr_read_bullets_become_dashes_but_words_stay() -> None:
         "- kunna föra frågor vidare",
         "e-post skickas till alla.",
         "E Ekonomi är en rubrik",
+        "Följande samrådsgrupper finns:",
+        "- Länssamverkan om barn och unga",  # a capital after the bullet too
+        "e SIP-grupp",  # an abbreviation after "e": left alone
     ]

@@ -193,3 +193,22 @@ def test_quotes_leave_out_the_sentences_the_answer_skips() -> None:
     assert chosen.quotes == [units[0].text, units[2].text]
     together = Selection(source, [units[0], units[1]], 1.0)
     assert together.quotes == [text[: units[1].end]]  # adjacent sentences: one run
+
+
+def test_a_which_question_takes_the_list_that_enumerates_what_it_names() -> None:
+    from assistant.compose import Idf
+
+    text = (
+        "Samrådsgruppernas syfte är att\n- förvalta samrådsgruppens överenskommelser\n"
+        "- följa upp samrådsgruppens arbete\n\n"
+        "Vid tidpunkten finns följande samrådsgrupper:\n- Barn och unga\n- Äldres hälsa\n\n"
+        "Sekretariatet ansvarar för:\n- planering av samrådsgruppernas möten\n- uppföljning av samrådsgrupper"
+    )
+    source = _source(text)
+    sel = select_units(source, ["samradsgrupp"], "list", Idf([source.chunk]), 60, True)
+    assert sel is not None
+    assert [u.text for u in sel.units] == [
+        "Vid tidpunkten finns följande samrådsgrupper:",
+        "- Barn och unga",
+        "- Äldres hälsa",
+    ]
