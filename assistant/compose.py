@@ -38,7 +38,8 @@ _NUMBER = re.compile(
 )
 _FREQUENCY = re.compile(
     r"\b(årlig\w*|varje (år|månad|vecka|kvartal|kalenderår)|kvartalsvis|månadsvis|veckovis|"
-    r"gång(er)? (per|om|i) \w+|löpande|regelbundet|\w+ gånger|halvår\w*|vartannat|varannan|inför varje)\b",
+    r"gång(er)? (per|om|i) \w+|löpande|regelbundet|\w+ gånger|halvår\w*|vartannat|varannan|inför varje|"
+    r"vid behov|dagligen|kontinuerligt|tertial\w*)\b",
     re.IGNORECASE,
 )
 _RESPONSIBILITY = re.compile(
@@ -258,6 +259,10 @@ def _enumerates(lead: str, stems: Sequence[str]) -> bool:
     return False
 
 
+# "SLSO = Stockholms läns sjukvårdsområde": the next entry of a list of terms, not more of the same
+_DEFINITION_ENTRY_START = re.compile(r"^[\wÅÄÖåäö\-]+(?: [\wÅÄÖåäö\-]+)? +=\s")
+
+
 @dataclass
 class Selection:
     """The units chosen from one clause for the answer."""
@@ -360,6 +365,7 @@ def select_units(
             and nxt not in chosen
             and units[nxt].kind == "sentence"
             and not units[nxt].noise
+            and not _DEFINITION_ENTRY_START.match(units[nxt].text)
             and words_used + len(units[nxt].text.split()) <= max_words
         ):
             extra.append(units[nxt])
@@ -442,7 +448,7 @@ def places_named(question: str) -> list[str]:
 
 def answer_type_missing(question: str, text: str, context: str = "") -> str | None:
     """The kind of thing the question asks for that `text` lacks: "money", "contact", "count",
-    "amount", or that neither `text` nor its clause and document (`context`) have: "place" (a
+    "amount", "frequency", or that neither `text` nor its clause and document (`context`) have: "place" (a
     region or town outside the county that the question names), "year" (a year it names); None
     when nothing is missing."""
     q = fold(question)
@@ -460,4 +466,6 @@ def answer_type_missing(question: str, text: str, context: str = "") -> str | No
         return "count"
     if _HOW_MUCH.search(q) and not any(_COUNT_TOKEN.match(t) and not _YEAR.match(t) for t in words(text)):
         return "amount"  # "hur mycket stimulansmedel ...?" with no figure at all
+    if question_type(question) == "how_often" and not _FREQUENCY.search(text):
+        return "frequency"  # "hur ofta ska vi ha samverkansmöten?" and no "årligen", "varje månad" ...
     return None

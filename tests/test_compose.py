@@ -46,6 +46,10 @@ def test_counted_nouns(question: str, nouns: list[str]) -> None:
         ("hur funkar det i norrtälje?", "I Norrtälje har KSON samordningsansvaret.", None),  # in the county
         ("Vilka resultat visade uppföljningen 2023?", "Uppföljningen 2021 visade brister.", "year"),
         ("Vilka resultat visade uppföljningen 2021?", "Uppföljningen 2021 visade brister.", None),
+        # a frequency
+        ("Hur ofta ska vi ha samverkansmöten?", "Samverkansmöten hålls med vårdcentralen.", "frequency"),
+        ("Hur ofta ska vi ha samverkansmöten?", "Samverkansmöten hålls två gånger per år.", None),
+        ("Hur ofta ska planen ses över?", "Planen ses över vid behov.", None),
         # questions that ask for none of these
         ("Vem kallar till samverkansmöten?", "Den samordnande vårdcentralen kallar.", None),
     ],
@@ -212,3 +216,13 @@ def test_a_which_question_takes_the_list_that_enumerates_what_it_names() -> None
         "- Barn och unga",
         "- Äldres hälsa",
     ]
+
+
+def test_the_next_entry_of_a_term_list_is_not_shown_as_context() -> None:
+    from assistant.compose import Idf
+
+    text = "SIP = Samordnad individuell vårdplan enligt HSL\nSLSO = Stockholms läns sjukvårdsområde"
+    source = _source(text)
+    sel = select_units(source, ["sip", "samordn"], "definition", Idf([source.chunk]), 60, False)
+    assert sel is not None
+    assert [u.text for u in sel.shown] == ["SIP = Samordnad individuell vårdplan enligt HSL"]
