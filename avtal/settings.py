@@ -95,6 +95,16 @@ class AssistantSettings(BaseModel):
     stale_after_years: int = Field(
         5, description="A document older than this many years is flagged as possibly outdated."
     )
+    stale_rank_factor: float = Field(
+        0.5,
+        ge=0.0,
+        le=1.0,
+        description=(
+            "Ranking weight of a clause from a document older than stale_after_years (not expired or "
+            "superseded: those get 0.85), unless the question names that document or a year no later "
+            "than its date: current documents go first when both answer alike. 1 turns it off."
+        ),
+    )
     short_answer_words: int = Field(60, description="About how many words a 'kort' answer has.")
     glossary_file: Path | None = Field(
         None, description="Extra curated glossary (JSON) on top of the bundled one."

@@ -360,3 +360,20 @@ def test_a_clause_without_a_sentence_never_answers_first(assistant: Assistant) -
         if letterhead in ids:
             before = prepared.sources[: ids.index(letterhead)]
             assert all(_substantive_text(s.chunk.text, "other") for s in before)
+
+
+def test_current_documents_go_before_stale_ones_unless_the_question_asks_for_them(
+    assistant: Assistant,
+) -> None:
+    from assistant.types import Source
+
+    old = next(c for c in assistant.version.chunks if c.doc_id == "aldrecentrum-uppfoljning-samverkan-2013")
+    new = next(c for c in assistant.version.chunks if c.doc_id == "riktlinje-hok-2022")
+
+    def order(question: str) -> list[str]:
+        sources = [Source(old, 0.6), Source(new, 0.4)]  # the 2013 report scores higher
+        return [s.chunk.doc_id for s in assistant._prefer_in_force(sources, question)]
+
+    assert order("Vem kallar till samverkansmöten?")[0] == "riktlinje-hok-2022"
+    assert order("Vem kallade till samverkansmöten 2013?")[0] == old.doc_id  # the question's year
+    assert order("Vem kallar till samverkansmöten enligt Äldrecentrum?")[0] == old.doc_id  # named
