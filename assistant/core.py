@@ -186,7 +186,7 @@ class Assistant:
             query, k=max(CANDIDATES, self.settings.assistant.top_k), documents=documents
         )
         sources = self.rerank(query, sources)[: self.settings.assistant.top_k]
-        sources = self._prefer_in_force(sources, searched)
+        sources = self._prefer_documents(sources, searched)
         # A clause with no sentence in it (a letterhead such as "Nacka Kommun 2022-03-16" under a
         # heading) answers nothing on its own: clauses with sentences go before it.
         qtype = question_type(searched)
@@ -356,9 +356,10 @@ class Assistant:
             [chunk.text, *chunk.heading_path, str(doc.get("title") or ""), str(doc.get("date") or "")]
         )
 
-    def _prefer_in_force(self, sources: list[Source], question: str = "") -> list[Source]:
-        """Documents in force before superseded, expired or stale ones that answer alike, unless
-        the question asks about that document ("enligt Äldrecentrum", "2013")."""
+    def _prefer_documents(self, sources: list[Source], question: str = "") -> list[Source]:
+        """Documents the question names first; then documents in force before superseded, expired
+        or stale ones that answer alike, unless the question asks about that document
+        ("enligt Äldrecentrum", "2013")."""
         today = dt.date.today().isoformat()
         superseded = {s for d in self.version.documents.values() for s in d.get("supersedes") or []}
         named = named_documents(question, self._document_aliases) if question else set()
@@ -369,14 +370,16 @@ class Assistant:
             doc = self.version.documents.get(doc_id, {})
             if doc_id in named:
                 return 1.0
+            # "enligt riktlinjen", "i Äldrecentrums rapport": the named document's clauses first
+            factor = self.settings.assistant.named_document_rank_factor if named else 1.0
             expired = bool(doc.get("valid_to")) and str(doc.get("valid_to")) < today
             if doc_id in superseded or expired:
-                return 0.85
+                return factor * 0.85
             year = str(doc.get("date") or "")[:4]
             stale = year.isdigit() and int(today[:4]) - int(year) > self.settings.assistant.stale_after_years
             if stale and not any(y <= year for y in years):
-                return self.settings.assistant.stale_rank_factor
-            return 1.0
+                return factor * self.settings.assistant.stale_rank_factor
+            return factor
 
         return sorted(sources, key=lambda s: -s.score * penalty(s))
 

@@ -95,6 +95,15 @@ class AssistantSettings(BaseModel):
     stale_after_years: int = Field(
         5, description="A document older than this many years is flagged as possibly outdated."
     )
+    named_document_rank_factor: float = Field(
+        0.5,
+        ge=0.0,
+        le=1.0,
+        description=(
+            "Ranking weight of clauses from other documents when the question names one "
+            '("enligt riktlinjen", "i Äldrecentrums rapport"). 1 turns it off.'
+        ),
+    )
     stale_rank_factor: float = Field(
         0.5,
         ge=0.0,

@@ -372,8 +372,22 @@ def test_current_documents_go_before_stale_ones_unless_the_question_asks_for_the
 
     def order(question: str) -> list[str]:
         sources = [Source(old, 0.6), Source(new, 0.4)]  # the 2013 report scores higher
-        return [s.chunk.doc_id for s in assistant._prefer_in_force(sources, question)]
+        return [s.chunk.doc_id for s in assistant._prefer_documents(sources, question)]
 
     assert order("Vem kallar till samverkansmöten?")[0] == "riktlinje-hok-2022"
     assert order("Vem kallade till samverkansmöten 2013?")[0] == old.doc_id  # the question's year
     assert order("Vem kallar till samverkansmöten enligt Äldrecentrum?")[0] == old.doc_id  # named
+
+
+def test_a_named_document_goes_first(assistant: Assistant) -> None:
+    from assistant.types import Source
+
+    memo = next(c for c in assistant.version.chunks if c.doc_id == "nacka-tjansteskrivelse-hok-2022")
+    guideline = next(c for c in assistant.version.chunks if c.doc_id == "riktlinje-hok-2022")
+
+    def first(question: str) -> str:
+        sources = [Source(memo, 0.6), Source(guideline, 0.4)]
+        return assistant._prefer_documents(sources, question)[0].chunk.doc_id
+
+    assert first("Vem utser enligt riktlinjen den samordnande vårdcentralen?") == "riktlinje-hok-2022"
+    assert first("Vem utser den samordnande vårdcentralen?") == memo.doc_id  # nothing named: scores decide
