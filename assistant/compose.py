@@ -19,6 +19,7 @@ from pathlib import Path
 from assistant.types import Source
 from avtal.models import Chunk
 from index.lexical import fold, stem_tokens, words
+from ingest.chunking import DEFINITION_ENTRY
 
 # Abbreviations that end in a period without ending a sentence.
 _ABBREV_END = re.compile(
@@ -153,7 +154,8 @@ _CUES = {
 }
 
 
-_SPECIFIC = frozenset({"how_often", "when", "how_many"})
+# Kinds of question whose answer must hold a particular thing: a frequency, a date, a number.
+SPECIFIC_KINDS = frozenset({"how_often", "when", "how_many"})
 
 
 def type_match(qtype: str, text: str) -> bool:
@@ -231,7 +233,7 @@ def score_units(
             score += 0.3 * coverage(secondary, unit.stems, idf)
         if type_match(qtype, unit.text) and qtype != "other":
             score += 0.15
-        elif qtype in _SPECIFIC:
+        elif qtype in SPECIFIC_KINDS:
             score *= 0.6  # "hur många", "när", "hur ofta": a sentence without a number, date or
             # frequency cannot be the answer, however many of the question's words it has
         if qtype == "list" and unit.kind == "lead":
@@ -257,10 +259,6 @@ def _enumerates(lead: str, stems: Sequence[str]) -> bool:
             named = stem_tokens(" ".join(tokens[i + 1 : i + 4]))
             return any(s in stems for s in named)
     return False
-
-
-# "SLSO = Stockholms läns sjukvårdsområde": the next entry of a list of terms, not more of the same
-_DEFINITION_ENTRY_START = re.compile(r"^[\wÅÄÖåäö\-]+(?: [\wÅÄÖåäö\-]+)? +=\s")
 
 
 @dataclass
@@ -365,7 +363,7 @@ def select_units(
             and nxt not in chosen
             and units[nxt].kind == "sentence"
             and not units[nxt].noise
-            and not _DEFINITION_ENTRY_START.match(units[nxt].text)
+            and not DEFINITION_ENTRY.match(units[nxt].text)  # "SLSO = ...": the next term, not more
             and words_used + len(units[nxt].text.split()) <= max_words
         ):
             extra.append(units[nxt])

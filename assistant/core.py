@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from assistant.compose import (
+    SPECIFIC_KINDS,
     Idf,
     Selection,
     answer_type_missing,
@@ -35,7 +36,7 @@ from assistant.retrieval import HybridRetriever, SearchQuery, build_query, conte
 from assistant.types import AUDIENCES, Answer, Citation, Source, Turn
 from avtal.errors import AvtalError
 from avtal.privacy import MASK, mask_personal_ids
-from avtal.settings import Settings
+from avtal.settings import AssistantSettings, Settings
 from index.lexical import fold, stem_tokens
 
 if TYPE_CHECKING:
@@ -269,25 +270,30 @@ class Assistant:
         # A clause whose best words are a fragment ("Nacka Kommun 2022-03-16", a letterhead under
         # a heading) does not answer anything; clauses with sentences go first.
         selections.sort(key=lambda sel: not _substantive(sel, qtype))
+
         # "Hur många ledamöter ...?": when the best clause's sentences lack what is asked for (a
         # count, an amount, a contact detail) and one of the next two clauses has it, that one
         # answers first.
-        if selections and self._lacks_asked(prepared.question, selections[0]):
+        def lacks(sel: Selection) -> bool:
+            return self._lacks_asked(prepared.question, " ".join(u.text for u in sel.units), sel.source)
+
+        if selections and lacks(selections[0]):
             named = [fold(a) for a in re.findall(r"\b[A-ZÅÄÖ]{2,}\b", prepared.question)]
             for i, sel in enumerate(selections[1:3], start=1):
                 context = fold(self._context(sel.source.chunk))
                 if (
                     _substantive(sel, qtype)
-                    and not self._lacks_asked(prepared.question, sel)
+                    and not lacks(sel)
                     and all(re.search(rf"\b{re.escape(a)}\b", context) for a in named)
                 ):  # and it is about what the question names ("VIS", "HÖK"), not a namesake
                     selections.insert(0, selections.pop(i))
                     break
         return selections, self.evidence(prepared, selections[0] if selections else None)
 
-    def _lacks_asked(self, question: str, selection: Selection) -> bool:
-        text = " ".join(u.text for u in selection.units)
-        return answer_type_missing(question, text, self._context(selection.source.chunk)) is not None
+    def _lacks_asked(self, question: str, text: str, source: Source) -> bool:
+        """Whether `text` (from `source`'s clause) lacks what the question asks for (see
+        `answer_type_missing`; places and years may also stand in the clause or its document)."""
+        return answer_type_missing(question, text, self._context(source.chunk)) is not None
 
     def unknown_share(self, question: str) -> float:
         """Share of the question's content words that the corpus never uses (nor composes from its
@@ -335,16 +341,9 @@ class Assistant:
             coverage_top3=coverage(stems, top3, self.idf),
             missing_idf=max((self.idf(s) for s in stems if s not in top3), default=0.0) / self.idf.max,
             unknown_share=self.unknown_share(prepared.question),
-            specific_missing=float(
-                qtype in ("when", "how_many", "how_often") and not type_match(qtype, answer_text)
-            ),
+            specific_missing=float(qtype in SPECIFIC_KINDS and not type_match(qtype, answer_text)),
             answer_type_missing=float(
-                answer_type_missing(
-                    prepared.question,
-                    answer_text,
-                    self._context(selection.source.chunk if selection is not None else top.chunk),
-                )
-                is not None
+                self._lacks_asked(prepared.question, answer_text, selection.source if selection else top)
             ),
         )
 
@@ -431,9 +430,7 @@ class Assistant:
         answer_id = uuid.uuid4().hex
         notes = list(prepared.notes)
         threshold = self.settings.assistant.abstain_below
-        off_topic = evidence.unknown_share >= self.settings.assistant.abstain_unknown_share
-        if self.settings.assistant.abstain_when_asked_missing and evidence.answer_type_missing:
-            off_topic = True  # "Hur många ledamöter ...?" and no count of them anywhere near
+        off_topic = abstains_regardless(evidence, self.settings.assistant)
         limit = self.model.threshold if threshold is None else threshold
         if first is None or off_topic or confidence < limit:
             return Answer(
@@ -619,6 +616,15 @@ def cite(n: int, source: Source, quote: str, quotes: list[str] | None = None) ->
         anchor=chunk.anchor,
         score=round(source.score, 5),
         quotes=list(quotes) if quotes else [quote],
+    )
+
+
+def abstains_regardless(evidence: Evidence, settings: AssistantSettings) -> bool:
+    """Whether the evidence rules the answer out whatever the confidence: most of the question's
+    words never occur in the documents, or the answer lacks what was asked for ("Hur många
+    ledamöter ...?" and no count of them)."""
+    return evidence.unknown_share >= settings.abstain_unknown_share or (
+        settings.abstain_when_asked_missing and evidence.answer_type_missing >= 1.0
     )
 
 

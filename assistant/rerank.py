@@ -18,7 +18,7 @@ from functools import lru_cache
 from itertools import pairwise
 from pathlib import Path
 
-from assistant.compose import Idf, coverage, type_match
+from assistant.compose import SPECIFIC_KINDS, Idf, coverage, type_match
 from assistant.types import Source
 
 RESOURCE = Path(__file__).resolve().parent / "resources" / "reranker.json"
@@ -38,7 +38,6 @@ FEATURES = (
     "coverage_pair",
 )
 CANDIDATES = 20  # fused candidates the reranker orders
-SPECIFIC_KINDS = ("how_often", "when", "how_many")
 
 
 def features(

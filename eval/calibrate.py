@@ -19,8 +19,8 @@ import json
 import math
 from dataclasses import dataclass
 
-from assistant.confidence import FEATURES, RESOURCE, ConfidenceModel, fit
-from assistant.core import Assistant
+from assistant.confidence import FEATURES, RESOURCE, ConfidenceModel, Evidence, fit
+from assistant.core import Assistant, abstains_regardless
 from avtal.settings import AssistantSettings
 from eval.questions import Question, load_questions
 
@@ -211,12 +211,8 @@ def choose_l2(
 
 
 def ruled_out(row: Row, settings: AssistantSettings) -> bool:
-    """Whether the assistant abstains on this row whatever its confidence (the off-topic floor, or
-    what was asked for missing from the answer; see `Assistant.compose`)."""
-    x = dict(zip(FEATURES, row.features, strict=True))
-    return x["unknown_share"] >= settings.abstain_unknown_share or (
-        settings.abstain_when_asked_missing and x["answer_type_missing"] >= 1.0
-    )
+    """Whether the assistant abstains on this row whatever its confidence."""
+    return abstains_regardless(Evidence(*row.features), settings)
 
 
 def hit_at(assistant: Assistant, questions: list[Question]) -> tuple[float, float]:

@@ -40,7 +40,7 @@ def code_digest() -> str:
 _BULLET = re.compile(r"^-\s")
 _SENTENCE_END = re.compile(r"[.!?:;]\s*$")
 # "HSF = Hälso- och sjukvårdsnämndens förvaltning": a glossary entry keeps its own line
-_DEFINITION_ENTRY = re.compile(r"^[\w\-ÅÄÖåäö]+(?: [\w\-ÅÄÖåäö]+)? +=\s")
+DEFINITION_ENTRY = re.compile(r"^[\w\-ÅÄÖåäö]+(?: [\w\-ÅÄÖåäö]+)? +=\s")
 
 
 def chunking_signature(settings: IngestSettings) -> str:
@@ -73,11 +73,11 @@ def join_lines(lines: list[str], double_spaced: bool) -> str:
                 out.append("")
                 current = ""
             continue
-        if _BULLET.match(line) or _DEFINITION_ENTRY.match(line):
+        if _BULLET.match(line) or DEFINITION_ENTRY.match(line):
             if current:
                 out.append(current)
             current = line
-        elif current and _DEFINITION_ENTRY.match(current) and not line[:1].islower():
+        elif current and DEFINITION_ENTRY.match(current) and not line[:1].islower():
             out.append(current)
             current = line
         elif current and _BULLET.match(current) and not line[:1].islower():
