@@ -34,6 +34,11 @@ _DATE = re.compile(
     r"september|oktober|november|december)\s+(19|20)\d\d\b|\b(19|20)\d\d\b",
     re.IGNORECASE,
 )
+_MONTH = re.compile(
+    r"\b(januari|februari|mars|april|maj|juni|juli|augusti|september|oktober|november|december|"
+    r"årsskifte\w*|vecka \d+)\b",
+    re.IGNORECASE,
+)
 _NUMBER = re.compile(
     r"\b\d+\b|\b(två|tre|fyra|fem|sex|sju|åtta|nio|tio|elva|tolv|tjugo|hundra|tusen)\b", re.I
 )
@@ -61,6 +66,9 @@ class Unit:
     kind: str  # "sentence" | "item" | "lead" (a sentence that introduces a list)
     stems: set[str] = field(default_factory=set)
     noise: bool = False  # OCR'd diagram text, not prose: never shown as an answer
+    # the unit gives the date/number/frequency asked for and the sentence before it says what of
+    # ("Personer som missbrukar ... (5 kap. 9 a § SoL)." then "Lagstadgat sedan 2013."): both answer
+    with_previous: bool = False
 
 
 # A token that is no word: a stray letter ("t t läsa"), a run of symbols ("_—_———mm", "<:>").
@@ -120,7 +128,11 @@ def question_type(question: str) -> str:
     q = fold(question)
     if re.search(r"\bhur ofta\b|\bhur manga ganger\b|\bintervall", q):
         return "how_often"
-    if re.search(r"\bnar\b|\bvilket datum\b|\bfran och med\b|\bvilket ar\b|\bdatum\b|\bi kraft\b", q):
+    if re.search(
+        r"\bnar\b|\bvilket datum\b|\bfran och med\b|\bvilket ar\b|\bdatum\b|\bi kraft\b"
+        r"|\bvilk(a|en|et) (manad\w*|vecka|veckor|period|tidpunkt)\b|\bvilken tid pa aret\b",
+        q,
+    ):
         return "when"
     if re.search(r"\bhur manga\b|\bantal\b|\bhur mycket\b|\bhur lang\b|\bhur stor\b", q):
         return "how_many"
@@ -129,7 +141,7 @@ def question_type(question: str) -> str:
     if re.search(r"\bvad (ar|betyder|menas|innebar|star .* for)\b|\bvad ar en\b|\bforkortning", q):
         return "definition"
     if re.search(
-        r"\bvilka\b|\bvad ska\b|\bvad ingar\b|\bvilka uppgifter\b|\blista\b|\bvad forvantas\b"
+        r"\bvilka\b|\bvad (ska|bor|behover)\b|\bvad ingar\b|\bvilka uppgifter\b|\blista\b|\bvad forvantas\b"
         r"|\bvad (gor|gjorde|har) (den|det|de|dom|en|ett|kommunens|regionens)\b",
         q,
     ):
@@ -147,7 +159,7 @@ _WHY = re.compile(
 _CUES = {
     "why": _WHY,
     "how_often": _FREQUENCY,
-    "when": _DATE,
+    "when": re.compile(f"{_DATE.pattern}|{_MONTH.pattern}", re.IGNORECASE),
     "how_many": _NUMBER,
     "who": _RESPONSIBILITY,
     "definition": _DEFINITION,
@@ -155,13 +167,21 @@ _CUES = {
 
 
 # Kinds of question whose answer must hold a particular thing: a frequency, a date, a number.
+_ENUMERATOR = re.compile(r"^\s*\d{1,2}[.)](\s|$)")
+_ISO_DATE = re.compile(r"\b(19|20)\d\d-\d\d-\d\d\b")
+
 SPECIFIC_KINDS = frozenset({"how_often", "when", "how_many"})
 
 
 def type_match(qtype: str, text: str) -> bool:
     """Whether a text holds what the kind of question asks for (a date, a number, an actor...)."""
     cue = _CUES.get(qtype)
-    return True if cue is None else bool(cue.search(text))
+    if cue is None:
+        return True
+    if qtype == "how_many":
+        # "9. Det är önskvärt ...": a list's number; "2022-03-16": a date. Neither is a count.
+        text = _ISO_DATE.sub("", _ENUMERATOR.sub("", text))
+    return bool(cue.search(text))
 
 
 class Idf:
@@ -229,9 +249,14 @@ def score_units(
             scores.append(-1.0)
             continue
         score = coverage(stems, unit.stems, idf)
+        matches = type_match(qtype, unit.text)
+        if qtype in SPECIFIC_KINDS and matches and i > 0 and not units[i - 1].noise:
+            window = 0.9 * coverage(stems, unit.stems | units[i - 1].stems, idf)
+            unit.with_previous = window > score + 0.1
+            score = max(score, window)
         if secondary:
             score += 0.3 * coverage(secondary, unit.stems, idf)
-        if type_match(qtype, unit.text) and qtype != "other":
+        if matches and qtype != "other":
             score += 0.15
         elif qtype in SPECIFIC_KINDS:
             score *= 0.6  # "hur många", "när", "hur ofta": a sentence without a number, date or
@@ -328,7 +353,8 @@ def select_units(
             return scores[lead] + (sum(items) / len(items) if items else 0.0)
 
         best = max(leads, key=list_score)
-    chosen = [best]
+    pair_words = len(units[best].text.split()) + len(units[best - 1].text.split()) if best else 0
+    chosen = [best - 1, best] if units[best].with_previous and pair_words <= max_words else [best]
     if want_list or units[best].kind in ("lead", "item"):
         # take the whole list the best unit belongs to, with its lead-in sentence
         lead = best
@@ -419,15 +445,15 @@ def counted_nouns(question: str) -> list[str]:
 
 
 def _count_of(text: str, nouns: Sequence[str], window: int = 4) -> bool:
-    """Whether a number (not a year) stands within `window` words before one of the counted nouns."""
+    """Whether a number (not a year) stands within `window` content words before one of the counted
+    nouns ("sju rekommendationer") or within three after it ("överenskommelser - totalt ett 20-tal")."""
     wanted = {s for n in nouns for s in stem_tokens(n)[:1]}
     tokens = words(text)
     for i, token in enumerate(tokens):
-        if (
-            _COUNT_TOKEN.match(token)
-            and not _YEAR.match(token)
-            and any(s in wanted for t in tokens[i + 1 : i + 1 + window] for s in stem_tokens(t)[:1])
-        ):
+        if not _COUNT_TOKEN.match(token) or _YEAR.match(token):
+            continue
+        near = [*tokens[max(0, i - 3) : i], *tokens[i + 1 : i + 1 + window]]
+        if any(s in wanted for t in near for s in stem_tokens(t)[:1]):
             return True
     return False
 

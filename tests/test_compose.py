@@ -30,6 +30,13 @@ def test_counted_nouns(question: str, nouns: list[str]) -> None:
         ("Hur många ledamöter har styrgruppen?", "Styrgruppen leds av en ordförande sedan 2022.", "count"),
         ("Hur många överenskommelser finns?", "I länet finns 17 överenskommelser.", None),
         ("Hur många överenskommelser finns?", "Överenskommelserna reviderades 2019.", "count"),  # a year
+        # the count may follow the noun; a word that merely shares the stem does not count
+        ("Hur många överenskommelser finns?", "Länet har många överenskommelser – totalt ett 20-tal.", None),
+        (
+            "Hur många dagar får det ta?",
+            "Daglig verksamhet, undertecknad av landstinget och 19 kommuner.",
+            "count",
+        ),
         # money
         ("Vad kostade uppdraget?", "Uppdraget utfördes av Governo AB.", "money"),
         ("Vad kostade uppdraget?", "Uppdraget kostade 450 000 kronor.", None),
@@ -106,6 +113,9 @@ def test_the_sentence_after_the_best_is_shown_but_is_not_evidence() -> None:
         ("Vad betyder SIP?", "definition"),
         ("varför finns det en riktlinje till HÖK?", "why"),
         ("Vad är syftet med samrådsgrupperna?", "why"),
+        ("Vilka månader samlas data in?", "when"),
+        ("Sedan när gäller skyldigheten?", "when"),
+        ("Vad bör stå i inledningen?", "list"),
     ],
 )
 def test_question_type(question: str, kind: str) -> None:
@@ -133,6 +143,28 @@ def test_a_how_many_question_takes_the_sentence_with_a_number() -> None:
     )
     # the first sentence has every word of the question, but no count (room for one sentence only)
     assert _best(text, "Hur många lagar hänvisar överenskommelserna till?", 12).startswith("Totalt har elva")
+
+
+def test_a_date_or_number_is_taken_with_the_sentence_before_it_that_says_what_of() -> None:
+    text = (
+        "Överenskommelserna omfattar tre målgrupper. "
+        "Personer som missbrukar alkohol eller spel om pengar omfattas av 5 kap. SoL. "
+        "Lagstadgat sedan 2013. "
+        "Barn och unga som vårdas utanför hemmet omfattas också."
+    )
+    answer = _best(text, "Sedan när gäller skyldigheten för dem som missbrukar spel?")
+    assert answer.startswith("Personer som missbrukar") and answer.endswith("sedan 2013.")
+    # a bare month range under a step of a process
+    steps = "Uppföljningen sker i fyra steg.\nInhämtning och sammanställning av data\n(januari-mars)"
+    assert _best(steps, "Vilka månader sammanställs data?").endswith("(januari-mars)")
+
+
+def test_a_numbered_point_is_no_count() -> None:
+    from assistant.compose import type_match
+
+    assert not type_match("how_many", "9. Det är önskvärt att kunna erbjuda team.")
+    assert not type_match("how_many", "Nacka kommun 2022-03-16")
+    assert type_match("how_many", "Det finns 17 överenskommelser.")
 
 
 def test_a_why_question_takes_the_sentence_with_a_reason() -> None:
