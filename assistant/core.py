@@ -14,7 +14,7 @@ import re
 import time
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from assistant.compose import (
@@ -32,7 +32,7 @@ from assistant.compose import (
 from assistant.confidence import Evidence, load_model
 from assistant.rerank import CANDIDATES, document_aliases, load_reranker, named_documents
 from assistant.rerank import features as rerank_features
-from assistant.retrieval import HybridRetriever, SearchQuery, build_query, content_words
+from assistant.retrieval import HybridRetriever, SearchQuery, build_query, content_words, question_parts
 from assistant.types import AUDIENCES, Answer, Citation, Source, Turn
 from avtal.errors import AvtalError
 from avtal.privacy import MASK, mask_personal_ids
@@ -409,15 +409,25 @@ class Assistant:
     ) -> Answer:
         if audience not in AUDIENCES:
             raise QuestionError(f"Okänd målgrupp: {audience!r}.", "Välj 'kort' eller 'utförlig'.")
-        started = time.perf_counter()
-        prepared = self.prepare(question, history, documents)
-        retrieved = time.perf_counter()
-        answer = self.compose(prepared, audience)
-        done = time.perf_counter()
+        check_question(question)
+        # "När beslutades riktlinjen, och vem får ändra den?": each question is answered on its own
+        # (a later one with the earlier as its context). A language model takes the whole question.
+        parts = question_parts(question) if self.llm is None else [question]
+        turns = as_turns(history)
+        answers: list[Answer] = []
+        spent = {"retrieval": 0.0, "answer": 0.0}
+        for i, part in enumerate(parts):
+            started = time.perf_counter()
+            prepared = self.prepare(part, [*turns, *(Turn("user", p) for p in parts[:i])], documents)
+            retrieved = time.perf_counter()
+            answers.append(self.compose(prepared, audience))
+            spent["retrieval"] += retrieved - started
+            spent["answer"] += time.perf_counter() - retrieved
+        answer = answers[0] if len(answers) == 1 else merge_answers(parts, answers)
         answer.timings_ms = {
-            "retrieval": round((retrieved - started) * 1000, 2),
-            "answer": round((done - retrieved) * 1000, 2),
-            "total": round((done - started) * 1000, 2),
+            "retrieval": round(spent["retrieval"] * 1000, 2),
+            "answer": round(spent["answer"] * 1000, 2),
+            "total": round((spent["retrieval"] + spent["answer"]) * 1000, 2),
         }
         return answer
 
@@ -596,6 +606,50 @@ class Assistant:
             if len(out) == 3:
                 break
         return out
+
+
+PART_UNANSWERED_NOTE = "Dokumenten svarar inte på den här delen av frågan: ”{part}”"
+
+
+def merge_answers(parts: Sequence[str], answers: Sequence[Answer]) -> Answer:
+    """One answer to a question that joins several (`parts`, answered one by one): the answered
+    parts in order, their citations numbered anew (a clause cited twice once), and a note for each
+    part the documents do not answer. It abstains only when every part does."""
+    answered = [a for a in answers if not a.abstained]
+    notes = list(dict.fromkeys(n for a in answers for n in a.notes))
+    if not answered:
+        first = answers[0]
+        suggestions = list(dict.fromkeys(s for a in answers for s in a.suggestions))[:3]
+        return replace(
+            first, confidence=max(a.confidence for a in answers), suggestions=suggestions, notes=notes
+        )
+    citations: list[Citation] = []
+    numbers: dict[tuple[str, str], int] = {}
+    texts: list[str] = []
+    for answer in answered:
+        mapping: dict[int, int] = {}
+        for citation in answer.citations:
+            key = (citation.document, citation.anchor)
+            if key not in numbers:
+                numbers[key] = len(citations) + 1
+                citations.append(replace(citation, n=numbers[key], quotes=list(citation.quotes)))
+            else:
+                kept = citations[numbers[key] - 1]
+                kept.quotes.extend(q for q in citation.quotes if q not in kept.quotes)
+            mapping[citation.n] = numbers[key]
+        texts.append(
+            re.sub(r"\[(\d+)\]", lambda m, mp=mapping: f"[{mp.get(int(m[1]), m[1])}]", answer.answer)
+        )
+    notes += [PART_UNANSWERED_NOTE.format(part=p) for p, a in zip(parts, answers, strict=True) if a.abstained]
+    return Answer(
+        id=answered[0].id,
+        answer="\n\n".join(texts),
+        abstained=False,
+        confidence=min(a.confidence for a in answered),
+        audience=answered[0].audience,
+        citations=citations,
+        notes=notes,
+    )
 
 
 def cite(n: int, source: Source, quote: str, quotes: list[str] | None = None) -> Citation:

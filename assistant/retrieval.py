@@ -49,6 +49,32 @@ QUESTION_WORDS = frozenset(
 )
 
 
+# "När beslutades riktlinjen, och vem får ändra den?": a second question joined by "och".
+_PART_JOIN = re.compile(
+    r"(?:,\s*|\s+)(?:och|samt|men)\s+(?=(?:vem|vems|vad|hur|när|var|varför|vart|vilka|vilken|vilket|"
+    r"sedan när)\b)"
+    r"|,\s*(?:och|samt)\s+(?=(?:ska|skall|finns|får|gäller|behöver|måste)\b)"
+    r"|\?\s+(?=\S)",
+    re.IGNORECASE,
+)
+
+
+def question_parts(question: str) -> list[str]:
+    """The questions a question joins ("Hur många finns i dag, och hur ska de delas in?" -> two), or
+    the question alone. Each part must have a topic of its own words or lean on the part before it
+    ("... och vem får ändra den?"); "När och var ska besluten fattas?" stays one question."""
+    pieces = [p.strip() for p in _PART_JOIN.split(question.strip()) if p and p.strip()]
+    if len(pieces) < 2:
+        return [question.strip()]
+    parts = []
+    for piece in pieces:
+        piece = piece[0].upper() + piece[1:]
+        parts.append(piece if piece.endswith("?") else f"{piece.rstrip('.,;')}?")
+    if any(not content_words(p) for p in parts):
+        return [question.strip()]
+    return parts
+
+
 class Retriever(Protocol):
     """What the answerer needs from retrieval (the API and UI may also call it)."""
 

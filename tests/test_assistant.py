@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from assistant.core import Assistant, QuestionError
-from assistant.retrieval import build_query, is_followup
+from assistant.retrieval import build_query, is_followup, question_parts
 from assistant.types import Turn
 from avtal.settings import Settings
 
@@ -114,6 +114,48 @@ def test_followup_detection() -> None:
     assert not is_followup("och för barn då?", [])
     query = build_query("hur ofta?", history)
     assert query.followup and "uppfoljningen" in query.text.lower().replace("ö", "o")
+
+
+@pytest.mark.parametrize(
+    ("question", "parts"),
+    [
+        (
+            "När beslutades riktlinjen, och vem får ändra den?",
+            ["När beslutades riktlinjen?", "Vem får ändra den?"],
+        ),
+        ("Vad är SIP? Vem kallar?", ["Vad är SIP?", "Vem kallar?"]),
+        ("vad gäller för barn och vad gäller för vuxna?", ["Vad gäller för barn?", "Vad gäller för vuxna?"]),
+        # one question: a pair of question words, or "och" inside one topic
+        ("När och var ska besluten fattas?", ["När och var ska besluten fattas?"]),
+        (
+            "Vem ansvarar för hemsjukvård och rehabilitering?",
+            ["Vem ansvarar för hemsjukvård och rehabilitering?"],
+        ),
+        ("Vad? Hur?", ["Vad? Hur?"]),
+    ],
+)
+def test_question_parts(question: str, parts: list[str]) -> None:
+    assert question_parts(question) == parts
+
+
+def test_a_question_of_two_questions_answers_each_with_its_own_source(assistant: Assistant) -> None:
+    both = assistant.ask(
+        "Vem utser den samordnande vårdcentralen, och vart rapporterar kommunerna problem i samverkan?"
+    )
+    assert not both.abstained
+    assert _ids(both)[:2] == ["riktlinje-hok-2022#7.1.2", "riktlinje-hok-2022#8.6"]
+    assert [c.n for c in both.citations] == list(range(1, len(both.citations) + 1))
+    assert all(f"[{c.n}]" in both.answer for c in both.citations)
+    assert "utser" in both.answer and "Storsthlm" in both.answer
+    # a part the documents do not answer is named in a note; the rest is answered
+    half = assistant.ask("Vem utser den samordnande vårdcentralen? Vad tjänar en undersköterska i månaden?")
+    assert not half.abstained and _ids(half) == ["riktlinje-hok-2022#7.1.2"]
+    assert any("Vad tjänar en undersköterska i månaden?" in note for note in half.notes)
+    # no part answered: an abstention with suggestions
+    none = assistant.ask(
+        "Hur bokar jag tvättid i tvättstugan, och vad kostar en plats på korttidsboende per dygn?"
+    )
+    assert none.abstained and none.citations == [] and none.suggestions
 
 
 @pytest.mark.parametrize(
