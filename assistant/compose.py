@@ -138,7 +138,11 @@ def question_type(question: str) -> str:
         return "how_many"
     if re.search(r"\bvarfor\b|\bav vilken anledning\b|\bvad (ar|var) (syftet|anledningen|skalet|malet)\b", q):
         return "why"
-    if re.search(r"\bvad (ar|betyder|menas|innebar|star .* for)\b|\bvad ar en\b|\bforkortning", q):
+    if re.search(
+        r"\bvad (ar|e|betyder|menas|innebar|star .* for)\b|\bforkortning|\bhur definieras\b"
+        r"|\bdefinition(en)? (av|pa)\b",
+        q,
+    ):
         return "definition"
     if re.search(
         r"\bvilka\b|\bvad (ska|bor|behover)\b|\bvad ingar\b|\bvilka uppgifter\b|\blista\b|\bvad forvantas\b"
@@ -171,6 +175,49 @@ _ENUMERATOR = re.compile(r"^\s*\d{1,2}[.)](\s|$)")
 _ISO_DATE = re.compile(r"\b(19|20)\d\d-\d\d-\d\d\b")
 
 SPECIFIC_KINDS = frozenset({"how_often", "when", "how_many"})
+
+
+# A unit that defines a term: "- Rutiner: En rutin beskriver ...", "Med lokal nivå avses ...",
+# "SIP = Samordnad individuell plan".
+_DEFINED_HEAD = (
+    re.compile(r"^-\s*([^:\n]{2,40}?):\s+\S"),
+    re.compile(r"^Med (.{2,40}?) (?:avses|menas)\b"),
+    re.compile(r"^([^=\n]{2,40}?) += \S"),
+)
+
+
+_DEFINITION_ASKED = re.compile(
+    r"\b(?:vad (?:är|e|betyder|menas med|avses med|innebär|står)|hur definieras|definition(?:en)? (?:av|på))"
+    r"\s+(.+?)(?=\s+(?:i|enligt|inom|hos|på|för|när|som|egentligen|då)\b|\s*[?.!]|$)",
+    re.IGNORECASE,
+)
+
+
+def definition_target(question: str) -> str:
+    """What a definition question asks about: "Hur definieras en samverkansöverenskommelse i
+    SKR:s begreppslista?" -> "en samverkansöverenskommelse" (not SKR); the whole question when
+    it is not phrased so."""
+    match = _DEFINITION_ASKED.search(question)
+    return match.group(1) if match else question
+
+
+def defined_terms(text: str) -> list[tuple[list[str], str]]:
+    """The terms a clause text defines, each as the stems of its name (the head noun last) and the
+    defining unit. A
+    "- Name: ..." item defines Name only when its text names it again ("- Rutiner: En rutin
+    beskriver ..."), not a finding under a label ("- Struktur: Det finns 17 överenskommelser")."""
+    out = []
+    for unit in split_units(text):
+        for n, pattern in enumerate(_DEFINED_HEAD):
+            match = pattern.match(unit.text)
+            if not match or len(match.group(1).split()) > 4:
+                continue
+            stems = stem_tokens(match.group(1))
+            body = stem_tokens(" ".join(unit.text[match.end(1) :].split()[:6]))
+            if stems and (n > 0 or set(stems) & set(body)):
+                out.append((stems, unit.text))
+            break
+    return out
 
 
 def type_match(qtype: str, text: str) -> bool:
@@ -355,7 +402,7 @@ def select_units(
         best = max(leads, key=list_score)
     pair_words = len(units[best].text.split()) + len(units[best - 1].text.split()) if best else 0
     chosen = [best - 1, best] if units[best].with_previous and pair_words <= max_words else [best]
-    if want_list or units[best].kind in ("lead", "item"):
+    if want_list or (units[best].kind in ("lead", "item") and qtype != "definition"):
         # take the whole list the best unit belongs to, with its lead-in sentence
         lead = best
         while lead > 0 and units[lead].kind == "item":

@@ -23,6 +23,8 @@ from assistant.compose import (
     Selection,
     answer_type_missing,
     coverage,
+    defined_terms,
+    definition_target,
     query_stems,
     question_type,
     select_units,
@@ -130,6 +132,8 @@ class Assistant:
         self.reranker = load_reranker()
         self._stems_memo: dict[str, list[str]] = {}
         self._document_aliases = document_aliases(version.documents)
+        # where the documents define a term in their own words ("- Rutiner: En rutin beskriver ...")
+        self._definitions = [(stems, c.id) for c in version.chunks for stems, _ in defined_terms(c.text)]
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None) -> Assistant:
@@ -198,15 +202,26 @@ class Assistant:
     def _definitions_first(
         self, question: str, sources: list[Source], documents: Sequence[str] | None
     ) -> list[Source]:
-        """For "vad betyder X?", the clause where the documents define X comes first."""
-        if self.glossary is None or question_type(question) != "definition":
+        """For "vad betyder X?", the clause where the documents define X comes first: a glossary
+        term's definition, else the clause where a term the question names is defined (its head
+        noun named, the most of its words named first)."""
+        if question_type(question) != "definition":
             return sources
         chunks = {c.id: c for c in self.version.chunks}
+        target = definition_target(question)
+        terms = self.glossary.find(target) if self.glossary is not None else []
+        defining = [cid for term in terms for cid in term.defined_in]
+        if not defining:
+            asked = set(query_stems(content_words(target)))
+            named = [
+                (len(asked.intersection(stems)), cid)
+                for stems, cid in self._definitions
+                if stems[-1] in asked
+            ]
+            most = max((n for n, _ in named), default=0)
+            defining = [cid for n, cid in named if n == most]
         defining = [
-            cid
-            for term in self.glossary.find(question)
-            for cid in term.defined_in
-            if cid in chunks and (not documents or chunks[cid].doc_id in documents)
+            cid for cid in defining if cid in chunks and (not documents or chunks[cid].doc_id in documents)
         ]
         if not defining:
             return sources
@@ -533,11 +548,13 @@ class Assistant:
                 pages = ", ".join(map(str, chunk.pages))
                 parts.append(f"{head} ({chunk.title}, s. {pages}):\n{chunk.text} [{n}]")
             else:
-                body = (
-                    "\n".join(u.text for u in sel.shown)
-                    if any(u.kind == "item" for u in sel.shown)
-                    else " ".join(u.text for u in sel.shown)
-                )
+                shown = sel.shown
+                if len(shown) == 1 and shown[0].kind == "item":
+                    body = shown[0].text.removeprefix("- ")  # one entry of a list, as a sentence
+                elif any(u.kind == "item" for u in shown):
+                    body = "\n".join(u.text for u in shown)
+                else:
+                    body = " ".join(u.text for u in shown)
                 parts.append(f"{body} [{n}]")
             if audience == "kort":
                 citations.append(cite(n, sel.source, sel.quote, sel.quotes))

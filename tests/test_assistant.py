@@ -116,6 +116,14 @@ def test_followup_detection() -> None:
     assert query.followup and "uppfoljningen" in query.text.lower().replace("ö", "o")
 
 
+def test_a_term_the_documents_define_in_a_list_is_answered_from_its_entry(assistant: Assistant) -> None:
+    answer = assistant.ask("vad e en rutin egentligen?")
+    assert not answer.abstained
+    assert _ids(answer)[0] == "skr-stod-lagstadgade-overenskommelser#begrepp-i-styrdokument"
+    assert answer.answer.startswith("Rutiner: En rutin beskriver hur aktiviteter ska utföras.")
+    assert "Handlingsplan" not in answer.answer  # not the rest of the list
+
+
 @pytest.mark.parametrize(
     ("question", "parts"),
     [

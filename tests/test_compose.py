@@ -159,6 +159,30 @@ def test_a_date_or_number_is_taken_with_the_sentence_before_it_that_says_what_of
     assert _best(steps, "Vilka månader sammanställs data?").endswith("(januari-mars)")
 
 
+def test_definitions_the_documents_give_in_their_own_words() -> None:
+    from assistant.compose import defined_terms, definition_target
+
+    text = (
+        "Följande definitioner används.\n"
+        "- Rutiner: En rutin beskriver hur aktiviteter ska utföras.\n"
+        "- Regional riktlinje: En riktlinje är ett dokument med anvisningar.\n"
+        "- Struktur och tillgänglighet: Det finns 17 överenskommelser av varierande kvalitet.\n"
+        "Med lokal nivå avses en enskild kommun."
+    )
+    assert [stems for stems, _ in defined_terms(text)] == [
+        ["rutin"],
+        ["regional", "riktlinj"],
+        ["lokal", "niv"],
+    ]
+    assert definition_target("Hur definieras en samverkansöverenskommelse i SKR:s begreppslista?") == (
+        "en samverkansöverenskommelse"
+    )
+    assert definition_target("Vad står SIP för?") == "SIP"
+    assert definition_target("vad e en rutin egentligen?") == "en rutin"
+    # the defining entry alone answers, not the whole list it stands in
+    assert _best(text, "vad är en rutin?") == "- Rutiner: En rutin beskriver hur aktiviteter ska utföras."
+
+
 def test_a_numbered_point_is_no_count() -> None:
     from assistant.compose import type_match
 
