@@ -285,6 +285,22 @@ def coverage(stems: Sequence[str], have: set[str], idf: Idf) -> float:
     return sum(idf(s) for s in stems if s in have) / total
 
 
+def _related(stem: str, have: set[str]) -> bool:
+    """Whether a word of `have` is the same word with a derivational ending ("plan" for
+    "planering", "sammanställ" for "sammanställning"): one stem starts with the other, of at
+    least four letters."""
+    return any((h.startswith(stem) and len(stem) >= 4) or (stem.startswith(h) and len(h) >= 4) for h in have)
+
+
+def unit_coverage(stems: Sequence[str], have: set[str], idf: Idf) -> float:
+    """`coverage` for choosing sentences: a derived form of a question word counts two thirds."""
+    total = sum(idf(s) for s in stems)
+    if total == 0:
+        return 0.0
+    got = sum(idf(s) if s in have else (2 / 3) * idf(s) if _related(s, have) else 0.0 for s in stems)
+    return got / total
+
+
 def score_units(
     units: list[Unit], stems: Sequence[str], qtype: str, idf: Idf, secondary: Sequence[str] = ()
 ) -> list[float]:
@@ -295,10 +311,10 @@ def score_units(
         if unit.noise:
             scores.append(-1.0)
             continue
-        score = coverage(stems, unit.stems, idf)
+        score = unit_coverage(stems, unit.stems, idf)
         matches = type_match(qtype, unit.text)
         if qtype in SPECIFIC_KINDS and matches and i > 0 and not units[i - 1].noise:
-            window = 0.9 * coverage(stems, unit.stems | units[i - 1].stems, idf)
+            window = 0.9 * unit_coverage(stems, unit.stems | units[i - 1].stems, idf)
             unit.with_previous = window > score + 0.1
             score = max(score, window)
         if secondary:
@@ -500,7 +516,7 @@ def _count_of(text: str, nouns: Sequence[str], window: int = 4) -> bool:
         if not _COUNT_TOKEN.match(token) or _YEAR.match(token):
             continue
         near = [*tokens[max(0, i - 3) : i], *tokens[i + 1 : i + 1 + window]]
-        if any(s in wanted for t in near for s in stem_tokens(t)[:1]):
+        if any(s in wanted or _related(s, wanted) for t in near for s in stem_tokens(t)[:1]):
             return True
     return False
 

@@ -37,6 +37,11 @@ def test_counted_nouns(question: str, nouns: list[str]) -> None:
             "Daglig verksamhet, undertecknad av landstinget och 19 kommuner.",
             "count",
         ),
+        (
+            "Hur många rapporter kommer in per år?",
+            "Det kommer in cirka 120–130 rapporteringar årligen.",
+            None,
+        ),
         # money
         ("Vad kostade uppdraget?", "Uppdraget utfördes av Governo AB.", "money"),
         ("Vad kostade uppdraget?", "Uppdraget kostade 450 000 kronor.", None),
@@ -181,6 +186,17 @@ def test_definitions_the_documents_give_in_their_own_words() -> None:
     assert definition_target("vad e en rutin egentligen?") == "en rutin"
     # the defining entry alone answers, not the whole list it stands in
     assert _best(text, "vad är en rutin?") == "- Rutiner: En rutin beskriver hur aktiviteter ska utföras."
+
+
+def test_a_derived_form_of_a_question_word_counts_for_the_sentence() -> None:
+    text = (
+        "Dialog sker årligen mellan parterna om hur väl överenskommelsen bidrar till målen. "
+        "Det gemensamma sekretariatet ansvarar för planeringen av dialogen."
+    )
+    # "planerar" (stem plan) and "planeringen" (stem planering) are one word for the reader
+    assert _best(text, "Vem planerar dialogen mellan parterna?", 12).startswith(
+        "Det gemensamma sekretariatet"
+    )
 
 
 def test_a_numbered_point_is_no_count() -> None:
