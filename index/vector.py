@@ -1,8 +1,15 @@
-"""Dense vectors in Chroma, through LlamaIndex's ``ChromaVectorStore``.
+"""Dense vectors in Chroma, written through LlamaIndex's ``ChromaVectorStore``.
 
 Collections are always created with ``embedding_function=None`` (Chroma's default would try
-to download an ONNX model) and cosine space. ``ChromaVectorStore`` reports ``exp(-distance)``;
-``VectorStore.query`` turns that back into the cosine similarity ``1 - distance``.
+to download an ONNX model) and cosine space.
+
+``VectorStore.query`` is an exact cosine search over the collection's vectors, read from Chroma
+once per open collection, not Chroma's HNSW search. Embedded Chroma (1.5) persists its HNSW graph
+only after ``sync_threshold`` (1000) vectors; below that, every process that opens the folder
+rebuilds the graph from Chroma's write-ahead log, inserting in parallel in a per-process order.
+The approximate graph search then gave different top lists in different processes (and on
+identical vectors, a different order). An exact search over a few hundred clauses costs well
+under a millisecond and ranks the same everywhere; equal scores are ordered by id.
 """
 
 from __future__ import annotations
@@ -10,7 +17,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import math
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -124,6 +130,8 @@ class VectorStore:
 
         self.collection = collection
         self._store = ChromaVectorStore(chroma_collection=collection)
+        self._ids: list[str] | None = None  # sorted; row i of _unit is the vector of _ids[i]
+        self._unit: np.ndarray | None = None
 
     @classmethod
     def create(cls, client: Any, name: str) -> VectorStore:
@@ -157,22 +165,38 @@ class VectorStore:
             for r in records
         ]
         self._store.add(nodes)
+        self._ids = self._unit = None  # read again at the next query
 
     def count(self) -> int:
         return int(self.collection.count())
 
-    def query(self, embedding: np.ndarray, k: int) -> list[tuple[str, float]]:
-        """Up to ``k`` (id, cosine similarity) pairs, most similar first."""
-        from llama_index.core.vector_stores.types import VectorStoreQuery
+    def _matrix(self) -> tuple[list[str], np.ndarray]:
+        """All ids (sorted) and their unit vectors, read from Chroma on first use."""
+        if self._ids is None or self._unit is None:
+            got = self.collection.get(include=["embeddings"])
+            ids = list(got["ids"])
+            if not ids:
+                self._ids, self._unit = [], np.zeros((0, 0), dtype=np.float32)
+                return self._ids, self._unit
+            vectors = np.asarray(got["embeddings"], dtype=np.float32).reshape(len(ids), -1)
+            order = sorted(range(len(ids)), key=ids.__getitem__)
+            vectors = vectors[order]
+            norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+            norms[norms == 0] = 1.0
+            self._unit = np.ascontiguousarray(vectors / norms, dtype=np.float32)
+            self._ids = [ids[i] for i in order]
+        return self._ids, self._unit
 
-        k = min(k, self.count())
+    def query(self, embedding: np.ndarray, k: int) -> list[tuple[str, float]]:
+        """Up to ``k`` (id, cosine similarity) pairs, most similar first, equal scores by id."""
+        ids, unit = self._matrix()
+        k = min(k, len(ids))
         if k <= 0:
             return []
-        vector = np.asarray(embedding, dtype=np.float32).ravel().tolist()
-        result = self._store.query(VectorStoreQuery(query_embedding=vector, similarity_top_k=k))
-        pairs: list[tuple[str, float]] = []
-        for node_id, reported in zip(result.ids or [], result.similarities or [], strict=True):
-            # ChromaVectorStore reports exp(-d); with cosine space d = 1 - cos.
-            distance = -math.log(reported) if reported > 0 else 2.0
-            pairs.append((node_id, 1.0 - distance))
-        return pairs
+        vector = np.asarray(embedding, dtype=np.float32).ravel()
+        norm = float(np.linalg.norm(vector))
+        if vector.shape[0] != unit.shape[1]:
+            raise IndexError_(f"Frågevektorn har {vector.shape[0]} dimensioner men indexet {unit.shape[1]}.")
+        scores = unit @ (vector / norm if norm else vector)
+        top = np.argsort(-scores, kind="stable")[:k]  # stable: rows are sorted by id
+        return [(ids[i], float(scores[i])) for i in top]

