@@ -340,11 +340,12 @@ def score_units(
 
 def _enumerates(lead: str, stems: Sequence[str]) -> bool:
     """Whether a list's lead-in announces an enumeration of something the question names:
-    "följande X" with X (or a word just before it) among the question's stems."""
+    "följande X" with X (or the word after it: "följande tre samrådsgrupper") among the
+    question's stems; not a verb further on ("följande delar föreslås ingå")."""
     tokens = fold(lead).split()
     for i, token in enumerate(tokens):
         if token == "foljande":
-            named = stem_tokens(" ".join(tokens[i + 1 : i + 4]))
+            named = stem_tokens(" ".join(tokens[i + 1 : i + 3]))
             return any(s in stems for s in named)
     return False
 
@@ -415,7 +416,15 @@ def select_units(
             items = scores[lead + 1 : end]
             return scores[lead] + (sum(items) / len(items) if items else 0.0)
 
-        best = max(leads, key=list_score)
+        # only a list whose lead-in is about the question ("Sekretariatet ansvarar för:" does not
+        # answer "Vad ingår i tjänstemannastyrgruppens uppdrag?" however its items score)
+        about = [
+            i
+            for i in leads
+            if unit_coverage(stems, units[i].stems, idf) > 0 or _enumerates(units[i].text, stems)
+        ]
+        if about:
+            best = max(about, key=list_score)
     pair_words = len(units[best].text.split()) + len(units[best - 1].text.split()) if best else 0
     chosen = [best - 1, best] if units[best].with_previous and pair_words <= max_words else [best]
     if want_list or (units[best].kind in ("lead", "item") and qtype != "definition"):

@@ -290,6 +290,29 @@ def test_a_which_question_takes_the_list_that_enumerates_what_it_names() -> None
     ]
 
 
+def test_a_list_whose_lead_in_is_about_something_else_does_not_answer_a_which_question() -> None:
+    from assistant.compose import Idf, query_stems
+
+    text = (
+        "Tjänstemannastyrgruppen har ett sammanhållande sekretariat med resurser från regionen. "
+        "Tjänstemannastyrgruppens uppdrag är att besluta om länsgemensamma riktlinjer.\n"
+        "Sekretariatet ansvarar för:\n- bereda underlag till tjänstemannastyrgruppen\n"
+        "- uppdrag till arbetsgrupper"
+    )
+    source = _source(text)
+    stems = query_stems(["uppgifter", "tjanstemannastyrgruppens", "uppdrag"])
+    sel = select_units(source, stems, "list", Idf([source.chunk]), 60, True)
+    assert sel is not None
+    chosen = [u.text for u in sel.units]
+    assert "Tjänstemannastyrgruppens uppdrag är att besluta om länsgemensamma riktlinjer." in chosen
+    assert all(u.kind == "sentence" for u in sel.shown)
+    # "följande delar föreslås ingå:" enumerates parts, not what "ingå" asks about
+    from assistant.compose import _enumerates
+
+    assert not _enumerates("Följande delar föreslås ingå:", query_stems(["parter", "ingar"]))
+    assert _enumerates("Det finns följande tre samrådsgrupper:", query_stems(["samradsgrupper"]))
+
+
 def test_the_next_entry_of_a_term_list_is_not_shown_as_context() -> None:
     from assistant.compose import Idf
 
