@@ -18,7 +18,7 @@ from functools import lru_cache
 from itertools import pairwise
 from pathlib import Path
 
-from assistant.compose import SPECIFIC_KINDS, Idf, coverage, type_match
+from assistant.compose import SPECIFIC_KINDS, Idf, coverage, type_match, unit_coverage
 from assistant.types import Source
 
 RESOURCE = Path(__file__).resolve().parent / "resources" / "reranker.json"
@@ -55,8 +55,8 @@ def features(
     signals = source.signals
     # how much of the question one sentence (or two in a row) of the clause covers: an answer
     # usually stands in one place, where a long clause may cover the words scattered
-    single = [coverage(stems, u, idf) for u in unit_stems]
-    pairs = [coverage(stems, a | b, idf) for a, b in pairwise(unit_stems)]
+    single = [unit_coverage(stems, u, idf) for u in unit_stems]
+    pairs = [unit_coverage(stems, a | b, idf) for a, b in pairwise(unit_stems)]
 
     def inv(mode: str) -> float:
         rank = signals.get(f"rank_{mode}", 0.0)
@@ -69,8 +69,8 @@ def features(
         inv("char"),
         inv("dense"),
         float(signals.get("score_dense", 0.0)),
-        coverage(stems, clause_stems, idf),
-        coverage(stems, heading_stems, idf),
+        unit_coverage(stems, clause_stems, idf),
+        unit_coverage(stems, heading_stems, idf),
         coverage(carried, clause_stems, idf) if carried else 0.0,
         min(len(source.chunk.text.split()), 400) / 400,
         1.0 if source.chunk.doc_id in named_documents else 0.0,

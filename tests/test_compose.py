@@ -70,7 +70,7 @@ def test_answer_type_missing(question: str, text: str, missing: str | None) -> N
     assert answer_type_missing(question, text) == missing
 
 
-def _source(text: str) -> Source:
+def _source(text: str, heading: str = "H") -> Source:
     chunk = Chunk(
         doc_id="d",
         anchor="1",
@@ -78,8 +78,8 @@ def _source(text: str) -> Source:
         doc_type=None,
         date=None,
         section="1",
-        heading="H",
-        heading_path=["H"],
+        heading=heading,
+        heading_path=[heading],
         pages=[1],
         text=text,
         original_text=text,
@@ -321,3 +321,27 @@ def test_the_next_entry_of_a_term_list_is_not_shown_as_context() -> None:
     sel = select_units(source, ["sip", "samordn"], "definition", Idf([source.chunk]), 60, False)
     assert sel is not None
     assert [u.text for u in sel.shown] == ["SIP = Samordnad individuell vårdplan enligt HSL"]
+
+
+def test_the_reranker_counts_derived_forms_in_headings_and_sentences() -> None:
+    from assistant.compose import Idf, query_stems
+    from assistant.rerank import FEATURES, features
+    from index.lexical import stem_tokens
+
+    source = _source(
+        "Översynen föreslår att antalet överenskommelser minskas.", heading="Föreslagna åtgärder"
+    )
+    stems = query_stems(["atgarder", "foreslar"])
+    idf = Idf([source.chunk])
+    x = features(
+        source,
+        1.0,
+        stems,
+        [],
+        set(stem_tokens("Föreslagna åtgärder Översynen föreslår att antalet överenskommelser minskas.")),
+        set(stem_tokens("Föreslagna åtgärder")),
+        idf,
+        unit_stems=[u.stems for u in split_units(source.chunk.text)],
+    )
+    # "föreslagna" in the heading is "föreslår" in the question: it counts, two thirds
+    assert x[FEATURES.index("coverage_heading")] == pytest.approx(5 / 6)
