@@ -35,6 +35,9 @@ _FOLLOWUP_REFERENCE = re.compile(
     r"|\b(det där|den där|de där|dom där|ovan|nyss)\b",
     re.IGNORECASE,
 )
+_PRONOUN = re.compile(
+    r"\b(den|det|dem|dom|de|dessa|detta|där|dit|deras|dess|hen|denne|sådan|sådana|samma)\b", re.IGNORECASE
+)
 # Question words carry no topic: they are not searched for, nor counted as content.
 QUESTION_WORDS = frozenset(
     fold(w)
@@ -120,7 +123,11 @@ def build_query(question: str, history: Sequence[Turn], glossary: Glossary | Non
         # the topic of the earlier user turns, and the gist of the last answer (its first words)
         earlier = [t.content for t in history if t.role == "user"][-2:]
         answers = [t.content for t in history if t.role == "assistant"][-1:]
-        gist = " ".join(" ".join(answers).split()[:ANSWER_GIST_WORDS])
+        # the last answer's first words, when the follow-up refers back to it ("vem planerar den?")
+        # or names nothing of its own; one that names something new ("och i Norrtälje då?") is not
+        # drawn back to the clause of that answer
+        refers = _PRONOUN.search(question) or not content_words(question)
+        gist = " ".join(" ".join(answers).split()[:ANSWER_GIST_WORDS]) if refers else ""
         carried = " ".join([*earlier, gist]).strip()
     text = f"{question} {carried}".strip()
     if glossary is not None:

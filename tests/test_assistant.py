@@ -114,6 +114,24 @@ def test_followup_detection() -> None:
     assert not is_followup("och för barn då?", [])
     query = build_query("hur ofta?", history)
     assert query.followup and "uppfoljningen" in query.text.lower().replace("ö", "o")
+    # the last answer is carried when the follow-up refers back to it, not when it names a new thing
+    talk = [
+        Turn("user", "Vem utser den samordnande vårdcentralen?"),
+        Turn("assistant", "Vårdcentralerna utser."),
+    ]
+    assert "Vårdcentralerna utser" in build_query("vem planerar den?", talk).carried
+    new = build_query("och i Norrtälje då?", talk)
+    assert new.followup and "samordnande" in new.carried and "Vårdcentralerna utser" not in new.carried
+
+
+def test_a_followup_that_names_a_new_thing_is_not_drawn_back_to_the_last_answer(assistant: Assistant) -> None:
+    first = "Vem beslutar om länsgemensamma riktlinjer?"
+    earlier = assistant.ask(first)
+    history = [{"role": "user", "content": first}, {"role": "assistant", "content": earlier.answer}]
+    answer = assistant.ask("och om överenskommelser?", history=history)
+    assert not answer.abstained
+    assert "överenskommelser" in answer.citations[0].quote
+    assert _ids(answer)[0] != _ids(earlier)[0]
 
 
 def test_a_term_the_documents_define_in_a_list_is_answered_from_its_entry(assistant: Assistant) -> None:
