@@ -51,3 +51,20 @@ def test_fit_learns_the_direction_of_the_evidence() -> None:
     weights, bias = fit(rows, l2=0.5, steps=3000)
     reranker = Reranker(weights, bias)
     assert weights[0] > 0 and reranker.score([0.9, 0.5]) > reranker.score([0.1, 0.5])
+
+
+def test_platt_scaling_spreads_squeezed_scores_and_keeps_their_order() -> None:
+    from eval.calibrate import auc, platt, rescaled
+
+    # squeezed around the base rate, as a strongly penalised model gives them
+    scores, labels = _scores()
+    squeezed = [0.75 + (s - 0.7) * 0.2 for s in scores]
+    scale, shift = platt(squeezed, labels)
+    calibrated = [rescaled(s, scale, shift) for s in squeezed]
+    assert scale > 1.0
+    assert auc(calibrated, labels) == auc(squeezed, labels)  # the same order
+    answerable = sorted(c for c, y in zip(calibrated, labels, strict=True) if y)
+    unanswerable = sorted(c for c, y in zip(calibrated, labels, strict=True) if not y)
+    assert answerable[len(answerable) // 2] > 0.9 and unanswerable[len(unanswerable) // 2] < 0.5
+    # calibrated: about as many answerable as the mean confidence says
+    assert abs(sum(calibrated) / len(calibrated) - 0.8) < 0.03
