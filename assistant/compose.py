@@ -537,6 +537,25 @@ def _place_pattern() -> re.Pattern[str]:
     return re.compile(r"\b(" + "|".join(re.escape(n) for n in names) + r")s?\b")
 
 
+@lru_cache(maxsize=1)
+def _municipality_pattern() -> re.Pattern[str]:
+    data = json.loads((Path(__file__).parent / "resources" / "places.json").read_text(encoding="utf-8"))
+    names = sorted(data["municipalities"], key=len, reverse=True)
+    return re.compile(
+        r"\b(" + "|".join(re.escape(n) for n in names) + r")s?\b|\b(samtliga|alla|lanets) (\d+ )?kommuner\b"
+    )
+
+
+_MUNICIPALITY_ASKED = re.compile(r"\bvilk(en|a) (kommun|kommuner|stadsdel|stadsdelar)\b")
+_DURATION_ASKED = re.compile(r"\bhur (lang tid|lange|lang)\b|\binom hur lang\b")
+_DURATION = re.compile(
+    r"\b(\d+([–-]\d+)?|en|ett|två|tre|fyra|fem|sex|sju|åtta|nio|tio|tolv|några|flera|par)\s+"
+    r"(sekunder|minuter|timm\w*|dygn\w*|dag(ar)?|veck\w*|månad\w*|år|åren|kvartal\w*)\b"
+    r"|\b\w+årig\w*|\btills vidare\b|\bmandatperiod\w*|\bhalvår\w*",
+    re.IGNORECASE,
+)
+
+
 def places_named(question: str) -> list[str]:
     """Places outside Stockholm county that the question names ("Skånes", "i Västra Götaland")."""
     return list(dict.fromkeys(m.group(1) for m in _place_pattern().finditer(fold(question))))
@@ -544,9 +563,9 @@ def places_named(question: str) -> list[str]:
 
 def answer_type_missing(question: str, text: str, context: str = "") -> str | None:
     """The kind of thing the question asks for that `text` lacks: "money", "contact", "count",
-    "amount", "frequency", or that neither `text` nor its clause and document (`context`) have: "place" (a
-    region or town outside the county that the question names), "year" (a year it names); None
-    when nothing is missing."""
+    "amount", "frequency", "duration", "municipality"; or that neither `text` nor its clause and
+    document (`context`) have: "place" (a region or town outside the county that the question
+    names), "year" (a year it names). None when nothing is missing."""
     q = fold(question)
     where = fold(f"{text} {context}")
     if any(not re.search(rf"\b{re.escape(p)}", where) for p in places_named(question)):
@@ -564,4 +583,8 @@ def answer_type_missing(question: str, text: str, context: str = "") -> str | No
         return "amount"  # "hur mycket stimulansmedel ...?" with no figure at all
     if question_type(question) == "how_often" and not _FREQUENCY.search(text):
         return "frequency"  # "hur ofta ska vi ha samverkansmöten?" and no "årligen", "varje månad" ...
+    if _DURATION_ASKED.search(q) and not _DURATION.search(text):
+        return "duration"  # "hur lång är kön till säbo?" and no "tre veckor", "tills vidare" ...
+    if _MUNICIPALITY_ASKED.search(q) and not _municipality_pattern().search(fold(text)):
+        return "municipality"  # "vilka kommuner ingår i ...?" and no municipality named
     return None

@@ -62,6 +62,19 @@ def test_counted_nouns(question: str, nouns: list[str]) -> None:
         ("Hur ofta ska vi ha samverkansmöten?", "Samverkansmöten hålls med vårdcentralen.", "frequency"),
         ("Hur ofta ska vi ha samverkansmöten?", "Samverkansmöten hålls två gånger per år.", None),
         ("Hur ofta ska planen ses över?", "Planen ses över vid behov.", None),
+        # a duration
+        ("Hur länge gäller överenskommelsen?", "Den gäller därefter tills vidare.", None),
+        ("Hur lång tid tar beslutet?", "Beslutsprocessen tar 6–9 månader.", None),
+        ("Hur länge gäller handlingsplanen?", "Handlingsplanen är sjuårig.", None),
+        ("hur lång är kön till säbo?", "Många äldre var oroliga inför hemgången från sjukhuset.", "duration"),
+        # a municipality of the county
+        (
+            "Vilka kommuner ingår i området?",
+            "Styrelsen och respektive kommun har fyra möten per år.",
+            "municipality",
+        ),
+        ("Vilken kommun har Boo vårdcentral?", "I Nacka är det Boo vårdcentral som samordnar.", None),
+        ("Vilka kommuner har antagit HÖK?", "Samtliga kommuner har antagit överenskommelsen.", None),
         # questions that ask for none of these
         ("Vem kallar till samverkansmöten?", "Den samordnande vårdcentralen kallar.", None),
     ],
