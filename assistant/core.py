@@ -276,6 +276,8 @@ class Assistant:
         stems = self.question_stems(prepared.question)
         carried = [s for s in query_stems(content_words(prepared.query.carried)) if s not in stems]
         qtype = question_type(prepared.question)
+        if self._defines_asked(prepared):
+            stems = self.question_stems(definition_target(prepared.question)) or stems
         max_words = self.settings.assistant.short_answer_words
         selections: list[Selection] = []
         for source in prepared.sources[:5]:
@@ -304,6 +306,17 @@ class Assistant:
                     selections.insert(0, selections.pop(i))
                     break
         return selections, self.evidence(prepared, selections[0] if selections else None)
+
+    @staticmethod
+    def _defines_asked(prepared: Prepared) -> bool:
+        """Whether a definition question found where the documents define its term: the answer and
+        its evidence are then about that term, not the words around it ("Hur definieras X i SKR:s
+        begreppslista?")."""
+        return bool(
+            prepared.sources
+            and prepared.sources[0].signals.get("glossary")
+            and question_type(prepared.question) == "definition"
+        )
 
     def _lacks_asked(self, question: str, text: str, source: Source) -> bool:
         """Whether `text` (from `source`'s clause) lacks what the question asks for (see
@@ -336,6 +349,8 @@ class Assistant:
             return Evidence(0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 1.0, 1.0)
         top = prepared.sources[0]
         signals = top.signals
+        if self._defines_asked(prepared):
+            stems = query_stems(content_words(definition_target(prepared.question))) or stems
         in_stem = 0 < signals.get("rank_stem", 0) <= 3 or 0 < signals.get("rank_char", 0) <= 3
         in_dense = 0 < signals.get("rank_dense", 0) <= 3
         top3: set[str] = set()

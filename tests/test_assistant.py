@@ -140,6 +140,10 @@ def test_a_term_the_documents_define_in_a_list_is_answered_from_its_entry(assist
     assert _ids(answer)[0] == "skr-stod-lagstadgade-overenskommelser#begrepp-i-styrdokument"
     assert answer.answer.startswith("Rutiner: En rutin beskriver hur aktiviteter ska utföras.")
     assert "Handlingsplan" not in answer.answer  # not the rest of the list
+    # words around the term ("i SKR:s lista över begrepp") neither pick the sentence nor lower the
+    # confidence: the answer is the term's own entry
+    framed = assistant.ask("Hur definieras en handlingsplan i SKR:s lista över begrepp?")
+    assert not framed.abstained and framed.answer.startswith("Handlingsplan: En handlingsplan är")
 
 
 @pytest.mark.parametrize(
