@@ -173,6 +173,7 @@ _CUES = {
 # Kinds of question whose answer must hold a particular thing: a frequency, a date, a number.
 _ENUMERATOR = re.compile(r"^\s*\d{1,2}[.)](\s|$)")
 _ISO_DATE = re.compile(r"\b(19|20)\d\d-\d\d-\d\d\b")
+_YEAR_IN_TEXT = re.compile(r"\b(19|20)\d\d\b")
 
 SPECIFIC_KINDS = frozenset({"how_often", "when", "how_many"})
 
@@ -226,8 +227,9 @@ def type_match(qtype: str, text: str) -> bool:
     if cue is None:
         return True
     if qtype == "how_many":
-        # "9. Det är önskvärt ...": a list's number; "2022-03-16": a date. Neither is a count.
-        text = _ISO_DATE.sub("", _ENUMERATOR.sub("", text))
+        # "9. Det är önskvärt ...": a list's number; "2022-03-16", "i september 2022": a date or a
+        # year. None of them is a count.
+        text = _YEAR_IN_TEXT.sub("", _ISO_DATE.sub("", _ENUMERATOR.sub("", text)))
     return bool(cue.search(text))
 
 
@@ -302,10 +304,16 @@ def unit_coverage(stems: Sequence[str], have: set[str], idf: Idf) -> float:
 
 
 def score_units(
-    units: list[Unit], stems: Sequence[str], qtype: str, idf: Idf, secondary: Sequence[str] = ()
+    units: list[Unit],
+    stems: Sequence[str],
+    qtype: str,
+    idf: Idf,
+    secondary: Sequence[str] = (),
+    counted: Sequence[str] = (),
 ) -> list[float]:
     """Score each unit: coverage of the question's stems, a little for stems carried from earlier
-    turns (`secondary`), and cues for the kind of question."""
+    turns (`secondary`), and cues for the kind of question; for "hur många X" (`counted`: X) a unit
+    that counts X ("Det finns 17 överenskommelser") over one with any number."""
     scores = []
     for i, unit in enumerate(units):
         if unit.noise:
@@ -328,6 +336,8 @@ def score_units(
             score += 0.2
             if _enumerates(unit.text, stems):
                 score += 0.4  # "... finns följande samrådsgrupper:" for "vilka samrådsgrupper finns?"
+        if counted and _count_of(unit.text, counted):
+            score += 0.2
         if i == 0:
             score += 0.03  # a clause usually states its point first
         if len(unit.text.split()) < 4 and not (
@@ -398,12 +408,13 @@ def select_units(
     max_words: int,
     want_list: bool,
     secondary: Sequence[str] = (),
+    counted: Sequence[str] = (),
 ) -> Selection | None:
     """The best sentence(s) of a clause; a whole list (with its lead-in) when the question asks for one."""
     units = split_units(source.chunk.text)
     if not units:
         return None
-    scores = score_units(units, stems, qtype, idf, secondary)
+    scores = score_units(units, stems, qtype, idf, secondary, counted)
     best = max(range(len(units)), key=lambda i: scores[i])
     leads = [i for i, u in enumerate(units) if u.kind == "lead"]
     if want_list and leads and units[best].kind == "sentence":
@@ -477,7 +488,7 @@ def select_units(
 _NUMBER_WORDS = (
     "en|ett|två|tva|tre|fyra|fem|sex|sju|åtta|atta|nio|tio|elva|tolv|tretton|fjorton|femton|sexton|"
     "sjutton|arton|nitton|tjugo|trettio|fyrtio|femtio|hundra|tusen|ingen|inga|inget|samtliga|alla|"
-    "flera|hälften|halften|majoriteten|flertalet"
+    "hälften|halften|majoriteten"
 )
 _COUNT_TOKEN = re.compile(rf"^(\d+([.,]\d+)?%?|{_NUMBER_WORDS}|\w+tal)$", re.IGNORECASE)
 _YEAR = re.compile(r"^(19|20)\d\d$")

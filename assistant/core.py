@@ -22,6 +22,7 @@ from assistant.compose import (
     Idf,
     Selection,
     answer_type_missing,
+    counted_nouns,
     coverage,
     defined_terms,
     definition_target,
@@ -279,9 +280,10 @@ class Assistant:
         if self._defines_asked(prepared):
             stems = self.question_stems(definition_target(prepared.question)) or stems
         max_words = self.settings.assistant.short_answer_words
+        counted = counted_nouns(prepared.question)
         selections: list[Selection] = []
         for source in prepared.sources[:5]:
-            sel = select_units(source, stems, qtype, self.idf, max_words, qtype == "list", carried)
+            sel = select_units(source, stems, qtype, self.idf, max_words, qtype == "list", carried, counted)
             if sel is not None:
                 selections.append(sel)
         # A clause whose best words are a fragment ("Nacka Kommun 2022-03-16", a letterhead under

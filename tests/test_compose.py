@@ -30,6 +30,11 @@ def test_counted_nouns(question: str, nouns: list[str]) -> None:
         ("Hur många ledamöter har styrgruppen?", "Styrgruppen leds av en ordförande sedan 2022.", "count"),
         ("Hur många överenskommelser finns?", "I länet finns 17 överenskommelser.", None),
         ("Hur många överenskommelser finns?", "Överenskommelserna reviderades 2019.", "count"),  # a year
+        (
+            "Hur många överenskommelser finns?",
+            "Det finns idag flera överenskommelser i länet.",
+            "count",
+        ),  # vague
         # the count may follow the noun; a word that merely shares the stem does not count
         ("Hur många överenskommelser finns?", "Länet har många överenskommelser – totalt ett 20-tal.", None),
         (
@@ -217,6 +222,13 @@ def test_a_numbered_point_is_no_count() -> None:
 
     assert not type_match("how_many", "9. Det är önskvärt att kunna erbjuda team.")
     assert not type_match("how_many", "Nacka kommun 2022-03-16")
+    assert not type_match("how_many", "I september 2022 trädde HÖK i kraft.")  # a year
+    # the sentence that counts what is asked about goes before one with another number
+    text = (
+        "Samverkan i länet har länge reglerats av överenskommelser sedan 2010.\n"
+        "Översynen visar:\n- Struktur: Det finns 17 överenskommelser av varierande kvalitet."
+    )
+    assert "17 överenskommelser" in _best(text, "Hur många överenskommelser finns det i länet?")
     assert type_match("how_many", "Det finns 17 överenskommelser.")
 
 
