@@ -370,3 +370,18 @@ def test_the_reranker_counts_derived_forms_in_headings_and_sentences() -> None:
     )
     # "föreslagna" in the heading is "föreslår" in the question: it counts, two thirds
     assert x[FEATURES.index("coverage_heading")] == pytest.approx(5 / 6)
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("Hur går arbetet till när överenskommelser tas fram?", "other"),  # "när" joins, it does not ask
+        ("Vad gör man först när en ny överenskommelse ska tas fram?", "other"),
+        ("och när började den gälla?", "when"),
+        ("Stämmer dokumenten överens om när HÖK trädde i kraft?", "when"),
+    ],
+)
+def test_when_asks_only_at_the_start(question: str, kind: str) -> None:
+    from assistant.compose import question_type
+
+    assert question_type(question) == kind
