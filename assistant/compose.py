@@ -129,7 +129,8 @@ def question_type(question: str) -> str:
     if re.search(r"\bhur ofta\b|\bhur manga ganger\b|\bintervall", q):
         return "how_often"
     if re.search(
-        r"^(?:och |men |sa |ok |okej )?(?:sedan |fran |fram till |ungefar )?nar\b|\bvilket datum\b|\bfran och med\b|\bvilket ar\b|\bdatum\b|\bi kraft\b"
+        r"^(?:och |men |sa |ok |okej )?(?:sedan |fran |fram till |ungefar )?nar\b"
+        r"|\bvilket datum\b|\bfran och med\b|\bvilket ar\b|\bdatum\b|\bi kraft\b"
         r"|\bvilk(a|en|et) (manad\w*|vecka|veckor|period|tidpunkt)\b|\bvilken tid pa aret\b",
         q,
     ):
