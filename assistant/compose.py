@@ -14,6 +14,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
+from itertools import pairwise
 from pathlib import Path
 
 from assistant.types import Source
@@ -96,6 +97,30 @@ def _sentence_spans(block: str) -> list[tuple[int, int]]:
     return spans
 
 
+_NUMBERED = re.compile(r"^(\d{1,2})[.)]\s+(?=[A-ZÅÄÖ])")
+_NUMBER_MARK = re.compile(r"(?<=\s)(\d{1,2})[.)]\s+(?=[A-ZÅÄÖ])")
+
+
+def _numbered_spans(block: str) -> list[tuple[int, int]]:
+    """A block that starts with a numbered point, cut where the next number in sequence begins
+    ("1. A. 2. B." -> "1. A.", "2. B."); stripped spans."""
+    first = _NUMBERED.match(block)
+    expected = int(first.group(1)) + 1 if first else 0
+    cuts = [0]
+    for match in _NUMBER_MARK.finditer(block):
+        if int(match.group(1)) == expected:
+            cuts.append(match.start())
+            expected += 1
+    cuts.append(len(block))
+    spans = []
+    for a, b in pairwise(cuts):
+        part = block[a:b]
+        lead = len(part) - len(part.lstrip())
+        if part.strip():
+            spans.append((a + lead, a + lead + len(part.strip())))
+    return spans
+
+
 def split_units(text: str) -> list[Unit]:
     """Sentences and list items of a clause text, as exact spans."""
     units: list[Unit] = []
@@ -106,6 +131,11 @@ def split_units(text: str) -> list[Unit]:
             continue
         if block.startswith("- "):
             units.append(Unit(offset, offset + len(block), block, "item"))
+        elif _NUMBERED.match(block):
+            # "1. Gemensam arbetsgrupp – ..." on its own line, or "1. Mall. 2. Principer. 3. ..." run
+            # together: each numbered point is an item of a list
+            for start, end in _numbered_spans(block):
+                units.append(Unit(offset + start, offset + end, block[start:end], "item"))
         else:
             for start, end in _sentence_spans(block):
                 part = block[start:end]
@@ -119,7 +149,7 @@ def split_units(text: str) -> list[Unit]:
         if unit.kind == "sentence" and introduces_list and i + 1 < len(units) and units[i + 1].kind == "item":
             unit.kind = "lead"  # "Parterna ska:" or "Samrådsgruppernas syfte är att" before a list
         unit.stems = set(stem_tokens(unit.text))
-        unit.noise = is_noise(unit.text)
+        unit.noise = is_noise(unit.text) or bool(_ENUMERATOR.fullmatch(unit.text))  # a stray "6."
     return units
 
 

@@ -385,3 +385,28 @@ def test_when_asks_only_at_the_start(question: str, kind: str) -> None:
     from assistant.compose import question_type
 
     assert question_type(question) == kind
+
+
+def test_numbered_points_are_list_items() -> None:
+    from assistant.compose import Idf
+
+    text = (
+        "Följande beslut behöver fattas:\n\n"
+        "1. Standardiserade typer av samverkansdokument. 2. Mall för överenskommelse. "
+        "3. Former för uppföljning.\n\n"
+        "Processen omfattar följande steg:\n\n1. Gemensam arbetsgrupp – en arbetsgrupp bildas.\n\n"
+        "2. Beredning i tjänstestyrgrupp – förslaget bereds.\n\nDärefter fattas beslut. 6."
+    )
+    units = split_units(text)
+    assert [u.text for u in units if u.kind == "item"] == [
+        "1. Standardiserade typer av samverkansdokument.",
+        "2. Mall för överenskommelse.",
+        "3. Former för uppföljning.",
+        "1. Gemensam arbetsgrupp – en arbetsgrupp bildas.",
+        "2. Beredning i tjänstestyrgrupp – förslaget bereds.",
+    ]
+    assert all(text[u.start : u.end] == u.text for u in units)
+    assert [u.noise for u in units if u.text == "6."] == [True]  # a stray number is never shown
+    source = _source(text)
+    sel = select_units(source, ["steg", "process"], "list", Idf([source.chunk]), 60, True)
+    assert sel is not None and [u.kind for u in sel.units] == ["lead", "item", "item"]
