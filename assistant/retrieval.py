@@ -43,7 +43,7 @@ QUESTION_WORDS = frozenset(
     fold(w)
     for w in (
         "vem vilka vilken vilket vad var hur när varför vart vems "
-        "finns gäller står säger betyder menas innebär göra gör görs får måste kunna kan "
+        "finns gäller står stå stod säger betyder menas innebär göra gör görs får måste kunna kan "
         "ska skall behöver enligt dokumenten dokumentet riktlinjen överenskommelsen egentligen "
         "nån något några någon man jag vi ni du typ liksom alltså asså ok okej hej tack snälla "
         "många mycket stor stort länge lång långt ofta per dom min mitt mina e funkar funka "

@@ -239,6 +239,7 @@ def test_expand_query_abbreviation_long_form_and_synonyms(glossary: Glossary) ->
     assert "träder i kraft" in bare.expand_query("Vilket datum gäller från?")
     assert "SKR" in bare.expand_query("Vad gör SKL?")  # renamed
     assert bare.expand_query("Hur ofta?") == "Hur ofta?"
+    assert "innehållet i" in bare.expand_query("Vad ska stå i en överenskommelse om missbruk?")
 
 
 def test_synonym_file_is_general_and_sized() -> None:
