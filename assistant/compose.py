@@ -98,16 +98,19 @@ def _sentence_spans(block: str) -> list[tuple[int, int]]:
 
 
 _NUMBERED = re.compile(r"^(\d{1,2})[.)]\s+(?=[A-ZÅÄÖ])")
-_NUMBER_MARK = re.compile(r"(?<=\s)(\d{1,2})[.)]\s+(?=[A-ZÅÄÖ])")
+_NUMBER_MARK = re.compile(r"(?<=\s)(\d{1,2})[.)]\s+(?=[A-ZÅÄÖa-zåäö])")
+# "... sju rekommendationer till huvudmännen att gemensamt: 1. ta fram ... 2. säkerställa ...":
+# a numbered list run into the sentence that announces it
+_INLINE_LIST = re.compile(r":\s+(?=1[.)]\s+\w)")
 
 
-def _numbered_spans(block: str) -> list[tuple[int, int]]:
-    """A block that starts with a numbered point, cut where the next number in sequence begins
-    ("1. A. 2. B." -> "1. A.", "2. B."); stripped spans."""
-    first = _NUMBERED.match(block)
+def _numbered_spans(block: str, start: int = 0) -> list[tuple[int, int]]:
+    """The part of a block from `start` (a numbered point) cut where the next number in sequence
+    begins ("1. A. 2. B." -> "1. A.", "2. B."); stripped spans, offsets in `block`."""
+    first = re.match(r"\s*(\d{1,2})[.)]\s", block[start:])
     expected = int(first.group(1)) + 1 if first else 0
-    cuts = [0]
-    for match in _NUMBER_MARK.finditer(block):
+    cuts = [start]
+    for match in _NUMBER_MARK.finditer(block, start):
         if int(match.group(1)) == expected:
             cuts.append(match.start())
             expected += 1
@@ -137,12 +140,20 @@ def split_units(text: str) -> list[Unit]:
             for start, end in _numbered_spans(block):
                 units.append(Unit(offset + start, offset + end, block[start:end], "item"))
         else:
-            for start, end in _sentence_spans(block):
-                part = block[start:end]
+            inline = _INLINE_LIST.search(block)
+            items = _numbered_spans(block, inline.end()) if inline else []
+            if len(items) < 3:  # "1." alone after a colon is no list
+                items, prose = [], block
+            else:
+                prose = block[: inline.start() + 1]
+            for start, end in _sentence_spans(prose):
+                part = prose[start:end]
                 stripped = part.strip()
                 if stripped:
                     s = offset + start + (len(part) - len(part.lstrip()))
                     units.append(Unit(s, s + len(stripped), stripped, "sentence"))
+            for start, end in items:
+                units.append(Unit(offset + start, offset + end, block[start:end], "item"))
         offset += len(block)
     for i, unit in enumerate(units):
         introduces_list = unit.text.endswith(":") or not unit.text.endswith((".", "!", "?"))

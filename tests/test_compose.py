@@ -410,3 +410,21 @@ def test_numbered_points_are_list_items() -> None:
     source = _source(text)
     sel = select_units(source, ["steg", "process"], "list", Idf([source.chunk]), 60, True)
     assert sel is not None and [u.kind for u in sel.units] == ["lead", "item", "item"]
+
+
+def test_a_numbered_list_run_into_its_announcing_sentence_is_a_list() -> None:
+    text = (
+        "I rapporten 2011 lämnades sju rekommendationer till huvudmännen att gemensamt: "
+        "1. ta fram tydliga överenskommelser 2. säkerställa avvikelserapportering "
+        "3. enas om regeltolkningar\n"
+        "Vi har 2 kap. och: 1. ett enda. Sedan inget mer."
+    )
+    units = split_units(text)
+    assert [(u.kind, u.text) for u in units[:4]] == [
+        ("lead", "I rapporten 2011 lämnades sju rekommendationer till huvudmännen att gemensamt:"),
+        ("item", "1. ta fram tydliga överenskommelser"),
+        ("item", "2. säkerställa avvikelserapportering"),
+        ("item", "3. enas om regeltolkningar"),
+    ]
+    assert all(u.kind == "sentence" for u in units[4:])  # a lone "1." after a colon is no list
+    assert all(text[u.start : u.end] == u.text for u in units)
