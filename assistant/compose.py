@@ -491,6 +491,18 @@ def select_units(
                 end += 1
             if end - lead > 1:
                 chosen = list(range(lead, end))
+            size = sum(len(units[i].text.split()) for i in chosen)
+            if not want_list and size > max_words:
+                # the question does not ask for the list: its lead-in and the best points of it,
+                # within the word budget
+                keep = {best, lead} if units[lead].kind == "lead" else {best}
+                used = sum(len(units[i].text.split()) for i in keep)
+                for i in sorted(chosen, key=lambda j: -scores[j]):
+                    n_words = len(units[i].text.split())
+                    if i not in keep and scores[i] >= 0.6 * scores[best] and used + n_words <= max_words:
+                        keep.add(i)
+                        used += n_words
+                chosen = sorted(keep)
     if len(chosen) == 1:
         # other sentences of the clause that also answer join, best first, within the word budget
         words_used = len(units[best].text.split())

@@ -428,3 +428,20 @@ def test_a_numbered_list_run_into_its_announcing_sentence_is_a_list() -> None:
     ]
     assert all(u.kind == "sentence" for u in units[4:])  # a lone "1." after a colon is no list
     assert all(text[u.start : u.end] == u.text for u in units)
+
+
+def test_a_question_that_does_not_ask_for_a_list_gets_its_point_of_a_long_list() -> None:
+    from assistant.compose import Idf, query_stems
+
+    filler = " ".join(["Texten beskriver arbetet med överenskommelserna i länet."] * 3)
+    text = "Översynen föreslår följande åtgärder:\n" + "\n".join(
+        [f"{n}. Åtgärd nummer {n}. {filler}" for n in range(1, 6)]
+        + ["6. Följ upp genomslaget cirka ett år efter ikraftträdandet."]
+    )
+    source = _source(text)
+    stems = query_stems(["folja", "upp", "genomslaget"])
+    sel = select_units(source, stems, "when", Idf([source.chunk]), 60, False)
+    assert sel is not None
+    shown = [u.text for u in sel.shown]
+    assert "6. Följ upp genomslaget cirka ett år efter ikraftträdandet." in shown
+    assert sum(len(t.split()) for t in shown) <= 60  # not the whole list
