@@ -35,12 +35,20 @@ from assistant.compose import (
 from assistant.confidence import Evidence, load_model
 from assistant.rerank import CANDIDATES, document_aliases, load_reranker, named_documents
 from assistant.rerank import features as rerank_features
-from assistant.retrieval import HybridRetriever, SearchQuery, build_query, content_words, question_parts
+from assistant.retrieval import (
+    QUESTION_WORDS,
+    HybridRetriever,
+    SearchQuery,
+    build_query,
+    content_words,
+    question_parts,
+)
+from assistant.spelling import Speller
 from assistant.types import AUDIENCES, Answer, Citation, Source, Turn
 from avtal.errors import AvtalError
 from avtal.privacy import MASK, mask_personal_ids
 from avtal.settings import AssistantSettings, Settings
-from index.lexical import fold, stem_tokens
+from index.lexical import STOP_WORDS, fold, stem_tokens
 
 if TYPE_CHECKING:
     from assistant.glossary import Glossary
@@ -133,6 +141,9 @@ class Assistant:
         self.reranker = load_reranker()
         self._stems_memo: dict[str, list[str]] = {}
         self._document_aliases = document_aliases(version.documents)
+        self.speller = Speller(
+            f"{' '.join(c.heading_path)} {c.text}" for c in version.chunks
+        )  # typos in questions, read as the documents' words
         # where the documents define a term in their own words ("- Rutiner: En rutin beskriver ...")
         self._definitions = [(stems, c.id) for c in version.chunks for stems, _ in defined_terms(c.text)]
 
@@ -180,6 +191,11 @@ class Assistant:
                     "Välj bland dokumenten i indexet (se listan över dokument).",
                 )
         searched = masked.replace(MASK, " ").strip() or masked
+        if self.settings.assistant.correct_spelling:
+            searched, typos = self.speller.correct(searched, self._known_word)
+            if typos:
+                read = ", ".join(f"”{typed}” som ”{word}”" for typed, word in typos)
+                notes.append(f"Jag läste {read}.")
         query = build_query(
             searched, [Turn(t.role, t.content.replace(MASK, " ")) for t in masked_turns], self.glossary
         )
@@ -324,6 +340,16 @@ class Assistant:
         """Whether `text` (from `source`'s clause) lacks what the question asks for (see
         `answer_type_missing`; places and years may also stand in the clause or its document)."""
         return answer_type_missing(question, text, self._context(source.chunk)) is not None
+
+    def _known_word(self, word: str) -> bool:
+        """Whether a folded question word needs no correction: a question or stop word, a word of
+        the documents (or a compound of two), or a glossary term."""
+        return (
+            word in QUESTION_WORDS
+            or word in STOP_WORDS
+            or self.idf.is_known_word(word)
+            or (self.glossary is not None and bool(self.glossary.find(word)))
+        )
 
     def unknown_share(self, question: str) -> float:
         """Share of the question's content words that the corpus never uses (nor composes from its

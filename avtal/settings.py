@@ -92,6 +92,13 @@ class AssistantSettings(BaseModel):
             "county or a year that the cited clause and its document never mention."
         ),
     )
+    correct_spelling: bool = Field(
+        True,
+        description=(
+            "Read a long question word the documents never use as the document word one letter away "
+            "('samrådsgruper' -> 'samrådsgrupper'); the answer notes the reading."
+        ),
+    )
     stale_after_years: int = Field(
         5, description="A document older than this many years is flagged as possibly outdated."
     )

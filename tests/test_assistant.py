@@ -146,6 +146,15 @@ def test_a_term_the_documents_define_in_a_list_is_answered_from_its_entry(assist
     assert not framed.abstained and framed.answer.startswith("Handlingsplan: En handlingsplan är")
 
 
+def test_a_typo_is_read_as_the_documents_word_and_noted(assistant: Assistant) -> None:
+    answer = assistant.ask("vilka samrådsgruper finns?")
+    assert not answer.abstained and _ids(answer)[0] == "riktlinje-hok-2022#5.2"
+    assert "Jag läste ”samrådsgruper” som ”samrådsgrupper”." in answer.notes
+    off = Assistant(assistant.settings.model_copy(deep=True), assistant.version, assistant.glossary)
+    off.settings.assistant.correct_spelling = False
+    assert off.ask("vilka samrådsgruper finns?").abstained  # read as a word the documents lack
+
+
 @pytest.mark.parametrize(
     ("question", "parts"),
     [
