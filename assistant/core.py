@@ -58,6 +58,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 MAX_QUESTION_CHARS = 2000
+MAX_PARTS = 4  # a question that joins more is answered as one
 _DATE_RE = re.compile(
     r"\b(19|20)\d\d-\d\d-\d\d\b|\b\d{1,2} (januari|februari|mars|april|maj|juni|juli|augusti|september|"
     r"oktober|november|december) (19|20)\d\d\b|\b(januari|februari|mars|april|maj|juni|juli|augusti|"
@@ -470,7 +471,11 @@ class Assistant:
         check_question(question)
         # "När beslutades riktlinjen, och vem får ändra den?": each question is answered on its own
         # (a later one with the earlier as its context). A language model takes the whole question.
-        parts = question_parts(question) if self.llm is None else [question]
+        # Parts are cut from the masked question: a personnummer never reaches a note.
+        masked, masked_count = mask_personal_ids(question)
+        parts = question_parts(masked.replace(MASK, " ")) if self.llm is None else [question]
+        if len(parts) == 1 or len(parts) > MAX_PARTS:
+            parts = [question]
         turns = as_turns(history)
         answers: list[Answer] = []
         spent = {"retrieval": 0.0, "answer": 0.0}
@@ -482,6 +487,8 @@ class Assistant:
             spent["retrieval"] += retrieved - started
             spent["answer"] += time.perf_counter() - retrieved
         answer = answers[0] if len(answers) == 1 else merge_answers(parts, answers)
+        if masked_count and MASKED_NOTE not in answer.notes:
+            answer.notes.insert(0, MASKED_NOTE)
         answer.timings_ms = {
             "retrieval": round(spent["retrieval"] * 1000, 2),
             "answer": round(spent["answer"] * 1000, 2),

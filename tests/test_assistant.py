@@ -244,6 +244,14 @@ def test_personnummer_is_masked_and_noted(assistant: Assistant) -> None:
     answer = assistant.ask("Patienten 19121212-1212 behöver en SIP, vem ska kalla till den?")
     assert "19121212" not in json.dumps(answer.to_dict(), ensure_ascii=False)
     assert any("personnummer" in note for note in answer.notes)
+    # a question of several parts: no part, and no note naming a part, carries it
+    for question in (
+        "Vem kallar till SIP? Gäller det 191212121212 också?",
+        "Vad kostar en plats för 19121212-1212? Vem kallar till SIP?",
+    ):
+        answer = assistant.ask(question)
+        assert "1212" not in json.dumps(answer.to_dict(), ensure_ascii=False)
+        assert any("personnummer" in note for note in answer.notes)
 
 
 def test_glossary_explains_abbreviations_on_first_use(assistant: Assistant) -> None:
