@@ -212,11 +212,11 @@ _CUES = {
 }
 
 
-# Kinds of question whose answer must hold a particular thing: a frequency, a date, a number.
-_ENUMERATOR = re.compile(r"^\s*\d{1,2}[.)](\s|$)")
+_ENUMERATOR = re.compile(r"^\s*\d{1,2}[.)](\s|$)")  # "9." before a numbered point
 _ISO_DATE = re.compile(r"\b(19|20)\d\d-\d\d-\d\d\b")
 _YEAR_IN_TEXT = re.compile(r"\b(19|20)\d\d\b")
 
+# Kinds of question whose answer must hold a particular thing: a frequency, a date, a number.
 SPECIFIC_KINDS = frozenset({"how_often", "when", "how_many"})
 
 
@@ -246,9 +246,8 @@ def definition_target(question: str) -> str:
 
 def defined_terms(text: str) -> list[tuple[list[str], str]]:
     """The terms a clause text defines, each as the stems of its name (the head noun last) and the
-    defining unit. A
-    "- Name: ..." item defines Name only when its text names it again ("- Rutiner: En rutin
-    beskriver ..."), not a finding under a label ("- Struktur: Det finns 17 överenskommelser")."""
+    defining unit. A "- Name: ..." item defines Name only when its text names it again ("- Rutiner:
+    En rutin beskriver ..."), not a finding under a label ("- Struktur: Det finns 17 ...")."""
     out = []
     for unit in split_units(text):
         for n, pattern in enumerate(_DEFINED_HEAD):
@@ -595,19 +594,22 @@ def _count_of(text: str, nouns: Sequence[str], window: int = 4) -> bool:
     return False
 
 
+@lru_cache(maxsize=2)
+def _names_pattern(key: str) -> str:
+    """resources/places.json's folded names under `key`, longest first, as an alternation."""
+    data = json.loads((Path(__file__).parent / "resources" / "places.json").read_text(encoding="utf-8"))
+    return "|".join(re.escape(n) for n in sorted(data[key], key=len, reverse=True))
+
+
 @lru_cache(maxsize=1)
 def _place_pattern() -> re.Pattern[str]:
-    data = json.loads((Path(__file__).parent / "resources" / "places.json").read_text(encoding="utf-8"))
-    names = sorted(data["places"], key=len, reverse=True)
-    return re.compile(r"\b(" + "|".join(re.escape(n) for n in names) + r")s?\b")
+    return re.compile(rf"\b({_names_pattern('places')})s?\b")
 
 
 @lru_cache(maxsize=1)
 def _municipality_pattern() -> re.Pattern[str]:
-    data = json.loads((Path(__file__).parent / "resources" / "places.json").read_text(encoding="utf-8"))
-    names = sorted(data["municipalities"], key=len, reverse=True)
     return re.compile(
-        r"\b(" + "|".join(re.escape(n) for n in names) + r")s?\b|\b(samtliga|alla|lanets) (\d+ )?kommuner\b"
+        rf"\b({_names_pattern('municipalities')})s?\b|\b(samtliga|alla|lanets) (\d+ )?kommuner\b"
     )
 
 

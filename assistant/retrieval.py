@@ -30,14 +30,13 @@ _FOLLOWUP_START = re.compile(
     r"vad händer (då|sen|sedan)|om (det|den|man))\b",
     re.IGNORECASE,
 )
+# Words that point back to something said before.
+_REFERRING = "det|den|dem|de|detta|dessa|dom|där|dit|samma|sådan|sådana|dess|deras|denne|hen"
 _FOLLOWUP_REFERENCE = re.compile(
-    r"\b(då|det|den|dem|detta|dessa|dom|där|dit|samma|sådan|sådana|dess|deras|denne|hen)\b\s*\??$"
-    r"|\b(det där|den där|de där|dom där|ovan|nyss)\b",
+    rf"\b(då|{_REFERRING})\b\s*\??$|\b(det där|den där|de där|dom där|ovan|nyss)\b",
     re.IGNORECASE,
 )
-_PRONOUN = re.compile(
-    r"\b(den|det|dem|dom|de|dessa|detta|där|dit|deras|dess|hen|denne|sådan|sådana|samma)\b", re.IGNORECASE
-)
+_PRONOUN = re.compile(rf"\b({_REFERRING})\b", re.IGNORECASE)
 # Question words carry no topic: they are not searched for, nor counted as content.
 QUESTION_WORDS = frozenset(
     fold(w)

@@ -9,9 +9,8 @@ for an answerable question and 0 for an out-of-scope one. The ridge penalty is t
 out-of-fold scores separate the two best; its logit is then scaled so those out-of-fold scores are
 calibrated (`platt`: the confidence reads as the chance the documents answer). The threshold is
 where answerable questions' out-of-fold scores fall below at the rate `--max-false-abstention`
-(see `choose_threshold`). The default,
-2.5 %, leaves one standard error (about 2.3 points with 75 answerable questions) under the 5 %
-target for questions the half has not seen.
+(see `choose_threshold`). The default, 2.5 %, leaves one standard error (about 2.3 points with
+75 answerable questions) under the 5 % target for questions the half has not seen.
 """
 
 from __future__ import annotations
