@@ -529,6 +529,24 @@ def select_units(
             and words_used + len(units[nxt].text.split()) <= max_words
         ):
             extra.append(units[nxt])
+        # what is left of the budget goes to the clause's other sentences that share a word with
+        # the question, best first: shown, not evidence
+        words_used += sum(len(u.text.split()) for u in extra)
+        for i in sorted(range(len(units)), key=lambda j: -scores[j]):
+            unit = units[i]
+            n_words = len(unit.text.split())
+            if (
+                i in chosen
+                or unit in extra
+                or unit.kind != "sentence"
+                or unit.noise
+                or unit_coverage(stems, unit.stems, idf) <= 0.0
+                or DEFINITION_ENTRY.match(unit.text)
+                or words_used + n_words > max_words
+            ):
+                continue
+            extra.append(unit)
+            words_used += n_words
     return Selection(source, [units[i] for i in chosen], scores[best], extra)
 
 

@@ -586,11 +586,14 @@ class Assistant:
         budget = self.settings.assistant.short_answer_words - sum(
             len(u.text.split()) for sel in chosen for u in sel.units
         )
-        for sel in chosen:  # context sentences only while the whole answer stays short
-            size = sum(len(u.text.split()) for u in sel.extra)
-            if size > budget:
-                sel.extra = []
-            budget -= size if sel.extra else 0
+        for sel in chosen:  # context sentences, in the order chosen, while the answer stays short
+            kept = []
+            for unit in sel.extra:
+                size = len(unit.text.split())
+                if size <= budget:
+                    kept.append(unit)
+                    budget -= size
+            sel.extra = kept
         for n, sel in enumerate(chosen, start=1):
             chunk = sel.source.chunk
             if audience == "utförlig":

@@ -126,6 +126,24 @@ def test_the_sentence_after_the_best_is_shown_but_is_not_evidence() -> None:
     assert tight is not None and tight.extra == []
 
 
+def test_what_is_left_of_the_budget_shows_more_of_the_clause_but_is_not_evidence() -> None:
+    from assistant.compose import Idf
+
+    text = (
+        "Kommunen utser en samordnande funktion för hälso- och sjukvården. "
+        "Regionen ansvarar för husläkarverksamheten. "
+        "Uppdraget kan delas av flera personer. "
+        "Funktionen har stöd av Storsthlm."
+    )
+    source = _source(text)
+    sel = select_units(source, ["samordn", "funktion"], "other", Idf([source.chunk]), 60, False)
+    assert sel is not None
+    units = split_units(text)
+    assert [u.text for u in sel.units] == [units[0].text]
+    # the next sentence, then the one that shares the question's words; not the one that does not
+    assert [u.text for u in sel.extra] == [units[1].text, units[3].text]
+
+
 @pytest.mark.parametrize(
     ("question", "kind"),
     [
