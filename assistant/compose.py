@@ -631,6 +631,11 @@ def _municipality_pattern() -> re.Pattern[str]:
     )
 
 
+_RELATIVE_TIME = re.compile(
+    r"\b(efter|före|innan|inom|senast|i samband med|vid|när|inför|tills|under|varje|årlig\w*|"
+    r"tidigast|i början av|i slutet av)\b",
+    re.IGNORECASE,
+)
 _MUNICIPALITY_ASKED = re.compile(r"\bvilk(en|a) (kommun|kommuner|stadsdel|stadsdelar)\b")
 _DURATION_ASKED = re.compile(r"\bhur (lang tid|lange|lang)\b|\binom hur lang\b")
 _DURATION = re.compile(
@@ -648,7 +653,7 @@ def places_named(question: str) -> list[str]:
 
 def answer_type_missing(question: str, text: str, context: str = "") -> str | None:
     """The kind of thing the question asks for that `text` lacks: "money", "contact", "count",
-    "amount", "frequency", "duration", "municipality"; or that neither `text` nor its clause and
+    "amount", "frequency", "time", "duration", "municipality"; or that neither `text` nor its clause and
     document (`context`) have: "place" (a region or town outside the county that the question
     names), "year" (a year it names). None when nothing is missing."""
     q = fold(question)
@@ -668,6 +673,10 @@ def answer_type_missing(question: str, text: str, context: str = "") -> str | No
         return "amount"  # "hur mycket stimulansmedel ...?" with no figure at all
     if question_type(question) == "how_often" and not _FREQUENCY.search(text):
         return "frequency"  # "hur ofta ska vi ha samverkansmöten?" and no "årligen", "varje månad" ...
+    if question_type(question) == "when" and not (
+        type_match("when", text) or _DURATION.search(text) or _RELATIVE_TIME.search(text)
+    ):
+        return "time"  # "När är nästa möte?" and no date, month, year or "efter ..."
     if _DURATION_ASKED.search(q) and not _DURATION.search(text):
         return "duration"  # "hur lång är kön till säbo?" and no "tre veckor", "tills vidare" ...
     if _MUNICIPALITY_ASKED.search(q) and not _municipality_pattern().search(fold(text)):

@@ -67,6 +67,11 @@ def test_counted_nouns(question: str, nouns: list[str]) -> None:
         ("Hur ofta ska vi ha samverkansmöten?", "Samverkansmöten hålls med vårdcentralen.", "frequency"),
         ("Hur ofta ska vi ha samverkansmöten?", "Samverkansmöten hålls två gånger per år.", None),
         ("Hur ofta ska planen ses över?", "Planen ses över vid behov.", None),
+        # a time for "när"
+        ("När är nästa möte i styrgruppen?", "Styrgruppen har ett gemensamt sekretariat.", "time"),
+        ("När ska genomslaget följas upp?", "Cirka ett år efter ikraftträdandet.", None),
+        ("När började HÖK gälla?", "Överenskommelsen började gälla 2022-07-01.", None),
+        ("När samlas data in?", "Inhämtning av data sker i januari–mars.", None),
         # a duration
         ("Hur länge gäller överenskommelsen?", "Den gäller därefter tills vidare.", None),
         ("Hur lång tid tar beslutet?", "Beslutsprocessen tar 6–9 månader.", None),
