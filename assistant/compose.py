@@ -29,17 +29,13 @@ _ABBREV_END = re.compile(
     re.IGNORECASE,
 )
 _BOUNDARY = re.compile(r"(?<=[.!?])\s+(?=[A-ZÅÄÖ0-9\"”(])")
+_MONTHS = "januari|februari|mars|april|maj|juni|juli|augusti|september|oktober|november|december"
 _DATE = re.compile(
-    r"\b(19|20)\d\d-\d\d-\d\d\b|\b\d{1,2}\s+(januari|februari|mars|april|maj|juni|juli|augusti|september|"
-    r"oktober|november|december)(\s+(19|20)\d\d)?\b|\b(januari|februari|mars|april|maj|juni|juli|augusti|"
-    r"september|oktober|november|december)\s+(19|20)\d\d\b|\b(19|20)\d\d\b",
+    rf"\b(19|20)\d\d-\d\d-\d\d\b|\b\d{{1,2}}\s+({_MONTHS})(\s+(19|20)\d\d)?\b"
+    rf"|\b({_MONTHS})\s+(19|20)\d\d\b|\b(19|20)\d\d\b",
     re.IGNORECASE,
 )
-_MONTH = re.compile(
-    r"\b(januari|februari|mars|april|maj|juni|juli|augusti|september|oktober|november|december|"
-    r"årsskifte\w*|vecka \d+)\b",
-    re.IGNORECASE,
-)
+_MONTH = re.compile(rf"\b({_MONTHS}|årsskifte\w*|vecka \d+)\b", re.IGNORECASE)
 _NUMBER = re.compile(
     r"\b\d+\b|\b(två|tre|fyra|fem|sex|sju|åtta|nio|tio|elva|tolv|tjugo|hundra|tusen)\b", re.I
 )
