@@ -559,6 +559,16 @@ _NUMBER_WORDS = (
 )
 _COUNT_TOKEN = re.compile(rf"^(\d+([.,]\d+)?%?|{_NUMBER_WORDS}|\w+tal)$", re.IGNORECASE)
 _YEAR = re.compile(r"^(19|20)\d\d$")
+
+
+def _is_count(token: str, text: str) -> bool:
+    """Whether a folded word of `text` is a count, not a year: "17", "sju", "ett 20-tal", "inga"
+    (but not "ingå", which folds to the same word)."""
+    if not _COUNT_TOKEN.match(token) or _YEAR.match(token):
+        return False
+    return token != "inga" or re.search(r"\binga\b", text, re.IGNORECASE) is not None
+
+
 _HOW_MANY = re.compile(r"\bhur manga ((?:\w+ ){0,2}\w+)")
 _NOT_COUNTED = frozenset(
     "har hade finns fanns ar var kan ska skall far fick gav ger blir blev behover maste som av de den det "
@@ -600,7 +610,7 @@ def _count_of(text: str, nouns: Sequence[str], window: int = 4) -> bool:
     wanted = {s for n in nouns for s in stem_tokens(n)[:1]}
     tokens = words(text)
     for i, token in enumerate(tokens):
-        if not _COUNT_TOKEN.match(token) or _YEAR.match(token):
+        if not _is_count(token, text):
             continue
         near = [*tokens[max(0, i - 3) : i], *tokens[i + 1 : i + 1 + window]]
         if any(s in wanted or _related(s, wanted) for t in near for s in stem_tokens(t)[:1]):
@@ -665,7 +675,7 @@ def answer_type_missing(question: str, text: str, context: str = "") -> str | No
     nouns = counted_nouns(question)
     if nouns and not _count_of(text, nouns):
         return "count"
-    if _HOW_MUCH.search(q) and not any(_COUNT_TOKEN.match(t) and not _YEAR.match(t) for t in words(text)):
+    if _HOW_MUCH.search(q) and not any(_is_count(t, text) for t in words(text)):
         return "amount"  # "hur mycket stimulansmedel ...?" with no figure at all
     if question_type(question) == "how_often" and not _FREQUENCY.search(text):
         return "frequency"  # "hur ofta ska vi ha samverkansmöten?" and no "årligen", "varje månad" ...

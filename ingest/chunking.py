@@ -94,6 +94,21 @@ def join_lines(lines: list[str], double_spaced: bool) -> str:
     return re.sub(r"\n{3,}", "\n\n", text).strip()
 
 
+def without_soft_breaks(lines: list[Line]) -> list[Line]:
+    """The lines without blank lines that fall inside a sentence (the line before ends no sentence,
+    the next begins in lower case): the PDF's line spacing inside a sentence or a list item ("- ...
+    mellan hälso- och" / "" / "sjukvårdsförvaltningen ..."). Decided on the repaired text and
+    applied to both texts, so a clause's repaired and original wording keep the same paragraphs."""
+    out: list[Line] = []
+    for i, line in enumerate(lines):
+        if not line.text and out and out[-1].text and not _SENTENCE_END.search(out[-1].text):
+            following = next((other.text for other in lines[i + 1 :] if other.text), "")
+            if following[:1].islower():
+                continue
+        out.append(line)
+    return out
+
+
 def _words(lines: list[Line]) -> int:
     return sum(len(line.text.split()) for line in lines)
 
@@ -181,8 +196,9 @@ def chunk_sections(
             while part_anchor in used:
                 part_anchor = f"{part_anchor}b"
             used.add(part_anchor)
-            text = join_lines([line.text for line in part], double_spaced)
-            original = join_lines([line.orig for line in part], double_spaced)
+            joined = without_soft_breaks(part)
+            text = join_lines([line.text for line in joined], double_spaced)
+            original = join_lines([line.orig for line in joined], double_spaced)
             heading_pages = set(section.heading_pages) if n == 1 else set()
             pages = sorted({line.page for line in part if line.text} | heading_pages)
             chunks.append(

@@ -253,6 +253,10 @@ def test_a_numbered_point_is_no_count() -> None:
     )
     assert "17 överenskommelser" in _best(text, "Hur många överenskommelser finns det i länet?")
     assert type_match("how_many", "Det finns 17 överenskommelser.")
+    # "ingå" folds to "inga" (none), which is a count; the verb is not
+    question = "Hur många rapporter tog Storsthlm emot?"
+    assert answer_type_missing(question, "Det ska ingå en rapport om uppföljning 2023.") == "count"
+    assert answer_type_missing(question, "Storsthlm tog emot inga rapporter.") is None
 
 
 def test_a_why_question_takes_the_sentence_with_a_reason() -> None:

@@ -114,6 +114,26 @@ def test_original_text_kept_beside_repaired_text() -> None:
     assert chunks[0].repaired_words == 3
 
 
+def test_a_blank_line_inside_a_sentence_or_list_item_is_no_paragraph_break() -> None:
+    text = (
+        "1. Befintliga överenskommelser\n\nI dag finns dessa överenskommelser:\n\n"
+        "- Omhändertagande av avlidna, överenskommelse mellan hälso- och\n\n"
+        "sjukvårdsförvaltningen och juridisk person för bårhus\n"
+        "- Samverkan kring personer med missbruk\n\n"
+        "Beslut fattas i VIS politiska styrgrupp.\n\nsom står i bilagan."
+    )
+    original = text.replace("avlidna", "awlidna").replace("sjukvårds", "sjukvards")
+    chunk = chunk_sections(segment(_pages(text), original=_pages(original)), META, IngestSettings())[0]
+    items = [line for line in chunk.text.split("\n") if line.startswith("- ")]
+    assert items[0].endswith("mellan hälso- och sjukvårdsförvaltningen och juridisk person för bårhus")
+    assert items[1] == "- Samverkan kring personer med missbruk"
+    # after a full stop a blank line stays a break, whatever comes next
+    assert "styrgrupp.\n\nsom står" in chunk.text
+    # the printed wording keeps the same paragraphs as the repaired one
+    assert chunk.original_text.count("\n") == chunk.text.count("\n")
+    assert "hälso- och sjukvardsförvaltningen" in chunk.original_text
+
+
 def test_slugify() -> None:
     assert slugify("Uppföljning av lokal samverkan") == "uppfoljning-av-lokal-samverkan"
     assert slugify("Årshjul för uppföljningsprocessen") == "arshjul-for-uppfoljningsprocessen"
