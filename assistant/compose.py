@@ -7,6 +7,7 @@ the per-question cost stays at a few milliseconds.
 
 from __future__ import annotations
 
+import bisect
 import json
 import math
 import re
@@ -286,21 +287,38 @@ class Idf:
         self._folded_words: set[str] = set()
         for chunk in chunks_list:
             self._folded_words.update(words(f"{' '.join(chunk.heading_path)} {chunk.text}"))
+        self._sorted_words = sorted(self._folded_words)
         self.max = math.log(1 + (self.n + 0.5) / 0.5)  # the IDF of a stem no clause contains
 
-    def is_known_word(self, word: str) -> bool:
-        """Whether a folded word occurs in the corpus, as itself, by its stem, or as a compound of
-        two corpus words ("spelberoende" = "spel" + "beroende")."""
+    def is_known_word(self, word: str, other_forms: bool = False) -> bool:
+        """Whether a folded word occurs in the corpus: as itself, by its stem, or as a compound of
+        two corpus words ("spelberoende" = "spel" + "beroende"; "omvarldsanalysen" = "omvarld(en)"
+        + "s" + "analys"). With `other_forms`, also as another form of a corpus word: all but its
+        last three letters, at least six, begin one ("jamfordes" and "jamfort"; a typo at a
+        word's end too, so not for deciding what to correct)."""
         if word in self._folded_words or any(s in self.known for s in stem_tokens(word)):
             return True
         if len(word) < 7:
             return False
+        if other_forms and self._begins_a_word(word[: len(word) - 3]):
+            return True
         for cut in range(3, len(word) - 2):
             head, tail = word[:cut], word[cut:]
-            head_known = head in self._folded_words or head.rstrip("s") in self._folded_words
-            if head_known and (tail in self._folded_words or any(s in self.known for s in stem_tokens(tail))):
+            stem = head.rstrip("s")
+            head_known = head in self._folded_words or (len(stem) >= 4 and self._is_word_or_form(stem))
+            if head_known and self._is_word_or_form(tail):
                 return True
         return False
+
+    def _is_word_or_form(self, word: str) -> bool:
+        return word in self._folded_words or any(s in self.known for s in stem_tokens(word))
+
+    def _begins_a_word(self, prefix: str) -> bool:
+        """Whether some corpus word begins with `prefix` (of at least six letters)."""
+        if len(prefix) < 6:
+            return False
+        i = bisect.bisect_left(self._sorted_words, prefix)
+        return i < len(self._sorted_words) and self._sorted_words[i].startswith(prefix)
 
     def __call__(self, stem: str) -> float:
         return math.log(1 + (self.n - self.df.get(stem, 0) + 0.5) / (self.df.get(stem, 0) + 0.5))
@@ -657,15 +675,33 @@ def places_named(question: str) -> list[str]:
     return list(dict.fromkeys(m.group(1) for m in _place_pattern().finditer(fold(question))))
 
 
+# A question that asks to name one thing ("vilken vårdcentral ...", "vad heter ...") or for a
+# figure: a clause on every municipality does not give it for the one the question names.
+_ONE_THING_ASKED = re.compile(r"\b(vilken|vilket|vad heter|hur manga|hur mycket)\b")
+
+
+def municipalities_not_covered(question: str, where: str) -> list[str]:
+    """The county's municipalities the question names that the folded text `where` never mentions.
+    Stockholm is left out: it is also the name of the county and the region."""
+    named = (m.group(1) for m in _municipality_pattern().finditer(fold(question)) if m.group(1))
+    return [
+        n for n in dict.fromkeys(named) if n != "stockholm" and not re.search(rf"\b{re.escape(n)}", where)
+    ]
+
+
 def answer_type_missing(question: str, text: str, context: str = "") -> str | None:
     """The kind of thing the question asks for that `text` lacks: "money", "contact", "count",
     "amount", "frequency", "time", "duration", "municipality"; or that neither `text` nor its clause and
     document (`context`) have: "place" (a region or town outside the county that the question
-    names), "year" (a year it names). None when nothing is missing."""
+    names, or one of its municipalities when the question asks to name one thing or a figure
+    there), "year" (a year it names). None when nothing is
+    missing."""
     q = fold(question)
     where = fold(f"{text} {context}")
     if any(not re.search(rf"\b{re.escape(p)}", where) for p in places_named(question)):
         return "place"  # "Vad säger Skånes överenskommelse ...?" about a clause on Stockholm
+    if _ONE_THING_ASKED.search(q) and municipalities_not_covered(question, where):
+        return "place"  # "vilken vårdcentral är samordnande i Huddinge?" and Huddinge is never named
     if any(year not in where for year in re.findall(r"\b(?:19|20)\d\d\b", question)):
         return "year"  # "... uppföljningen av HÖK 2023?" where nothing in the clause is from 2023
     if _MONEY_ASKED.search(q) and not _MONEY.search(text):

@@ -26,6 +26,7 @@ from assistant.compose import (
     coverage,
     defined_terms,
     definition_target,
+    municipalities_not_covered,
     query_stems,
     question_type,
     select_units,
@@ -71,6 +72,9 @@ ABSTAIN_TEXT = (
     "Fråga gärna din chef eller den som förvaltar överenskommelsen."
 )
 MASKED_NOTE = "Ett personnummer togs bort ur frågan. Skriv aldrig patientuppgifter här."
+GENERAL_ANSWER_NOTE = (
+    "Dokumenten säger inget särskilt om {place}; svaret gäller kommunerna i länet i allmänhet."
+)
 LLM_FALLBACK_NOTE = "Språkmodellen kunde inte nås, så svaret är hämtat ordagrant ur dokumenten i stället."
 
 
@@ -358,7 +362,7 @@ class Assistant:
         terms = [w for w in content_words(question) if len(w) > 2 and not w.isdigit()]
         if not terms:
             return 0.0
-        return sum(not self.idf.is_known_word(w) for w in terms) / len(terms)
+        return sum(not self.idf.is_known_word(w, other_forms=True) for w in terms) / len(terms)
 
     def question_stems(self, question: str) -> list[str]:
         """Stems of the question's content words and of their glossary expansions (memoised: the
@@ -407,12 +411,11 @@ class Assistant:
         )
 
     def _context(self, chunk: Chunk) -> str:
-        """A clause's text with its headings and its document's title and date: where a place or
-        a year the question names may stand."""
+        """A clause's text with its headings and its document's title, issuer and date: where a
+        place or a year the question names may stand ("Nacka kommun, Äldrenämnden")."""
         doc = self.version.documents.get(chunk.doc_id, {})
-        return " ".join(
-            [chunk.text, *chunk.heading_path, str(doc.get("title") or ""), str(doc.get("date") or "")]
-        )
+        about = [str(doc.get(key) or "") for key in ("title", "issuer", "date")]
+        return " ".join([chunk.text, *chunk.heading_path, *about])
 
     def _prefer_documents(self, sources: list[Source], question: str = "") -> list[Source]:
         """Documents the question names first; then documents in force before superseded, expired
@@ -525,6 +528,10 @@ class Assistant:
                 text, citations = llm_answer
         for doc_id in dict.fromkeys(c.document for c in citations):
             notes.extend(self.document_notes(doc_id))
+        where = fold(" ".join(self._context(sel.source.chunk) for sel in chosen))
+        for place in municipalities_not_covered(prepared.question, where):
+            # "vem kallar till SIP i Huddinge?" answered by a clause on every municipality
+            notes.append(GENERAL_ANSWER_NOTE.format(place=_as_written(prepared.question, place)))
         conflict = self._conflict(chosen) if qtype == "when" else None
         if conflict:
             notes.append(conflict)
@@ -741,6 +748,12 @@ def cite(n: int, source: Source, quote: str, quotes: list[str] | None = None) ->
         score=round(source.score, 5),
         quotes=list(quotes) if quotes else [quote],
     )
+
+
+def _as_written(question: str, folded: str) -> str:
+    """A folded name ("tyreso") as the question writes it ("Tyresö"), capitalised."""
+    word = next((w for w in re.findall(r"[\w-]+", question) if fold(w).startswith(folded)), folded)
+    return word[:1].upper() + word[1:]
 
 
 def abstains_regardless(evidence: Evidence, settings: AssistantSettings) -> bool:

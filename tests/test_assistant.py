@@ -146,6 +146,21 @@ def test_a_term_the_documents_define_in_a_list_is_answered_from_its_entry(assist
     assert not framed.abstained and framed.answer.startswith("Handlingsplan: En handlingsplan är")
 
 
+def test_a_municipality_the_documents_never_name(assistant: Assistant) -> None:
+    # asked to name the one in Huddinge: the documents only say how every municipality chooses
+    assert assistant.ask("vilken vårdcentral är samordnande i Huddinge?").abstained
+    # asked how it works there: the answer for every municipality, with a note
+    answer = assistant.ask("Vem utser samordnande vårdcentral i Huddinge?")
+    assert not answer.abstained and "vårdcentral" in answer.answer
+    assert "Dokumenten säger inget särskilt om Huddinge; svaret gäller kommunerna i länet i allmänhet." in (
+        answer.notes
+    )
+    # the Nacka document's issuer names Nacka: no note, and the one there is named
+    nacka = assistant.ask("vilken vårdcentral är samordnande i Nacka?")
+    assert not nacka.abstained and "Boo vårdcentral" in nacka.answer
+    assert not any("inget särskilt" in note for note in nacka.notes)
+
+
 def test_a_typo_is_read_as_the_documents_word_and_noted(assistant: Assistant) -> None:
     answer = assistant.ask("vilka samrådsgruper finns?")
     assert not answer.abstained and _ids(answer)[0] == "riktlinje-hok-2022#5.2"
