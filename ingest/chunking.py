@@ -113,6 +113,11 @@ def _words(lines: list[Line]) -> int:
     return sum(len(line.text.split()) for line in lines)
 
 
+def _begins_sentence(lines: list[Line], i: int) -> bool:
+    """Whether line `i` begins a sentence: the line before is blank or ends one."""
+    return i == 0 or not lines[i - 1].text or bool(_SENTENCE_END.search(lines[i - 1].text))
+
+
 def _split_lines(lines: list[Line], max_words: int, overlap: int) -> list[list[Line]]:
     """Split a long clause at line boundaries, preferring ends of sentences; parts overlap."""
     if _words(lines) <= max_words:
@@ -135,12 +140,20 @@ def _split_lines(lines: list[Line], max_words: int, overlap: int) -> list[list[L
         parts.append(lines[start:end])
         if end >= n:
             break
-        # overlap: step back over whole lines worth about `overlap` words
+        # overlap: step back over whole lines worth about `overlap` words, then on to the start
+        # of a sentence if one is within another `overlap` words (a part that begins
+        # "pengar (5 kap. 9 a § SoL ...)." cannot be quoted or read on its own)
         back = end
         shared = 0
         while back > start + 1 and shared < overlap:
             back -= 1
             shared += len(lines[back].text.split())
+        begin, extra = back, 0
+        while begin > start + 1 and extra < overlap and not _begins_sentence(lines, begin):
+            begin -= 1
+            extra += len(lines[begin].text.split())
+        if _begins_sentence(lines, begin):
+            back = begin
         start = back if back > start else end
     # a tiny tail joins the part before it
     if len(parts) > 1 and _words(parts[-1]) < max_words * 0.25:

@@ -105,6 +105,20 @@ def test_long_clause_split_with_overlap_keeps_section_path_and_pages() -> None:
     assert any(p.pages == [1, 2] for p in parts)
 
 
+def test_a_later_part_of_a_split_clause_begins_at_a_sentence() -> None:
+    # every sentence runs over two lines of different lengths, so a part may begin mid-sentence
+    lines = []
+    for i in range(40):
+        lines += [f"Mening {i} handlar om hur kommunen och regionen", "samverkar kring planering."]
+    text = "1. Organisation\n\n" + "\n".join(lines)
+    settings = IngestSettings(max_chunk_words=100, chunk_overlap_words=15)
+    parts = chunk_sections(segment(_pages(text)), META, settings)
+    assert len(parts) >= 3
+    assert all(p.text.startswith("Mening ") for p in parts)
+    joined = " ".join(p.text for p in parts)
+    assert all(f"Mening {i} handlar" in joined for i in range(40))
+
+
 def test_original_text_kept_beside_repaired_text() -> None:
     repaired = _pages("1. Inledning\n\nDet gäller hälsa och vård.\nMer text om samverkan här.")
     original = _pages("1. Inledning\n\nDet galler hilsa och vérd.\nMer text om samverkan här.")
