@@ -661,6 +661,8 @@ _RELATIVE_TIME = re.compile(
     re.IGNORECASE,
 )
 _MUNICIPALITY_ASKED = re.compile(r"\bvilk(en|a) (kommun|kommuner|stadsdel|stadsdelar)\b")
+# When something takes effect: a date alone (a letterhead's) does not say it, a sentence must.
+_TAKES_EFFECT = re.compile(r"\b(gall(er|a|de)|trad(er|de|a) i kraft|ikrafttrad\w*|borja(de|r)? galla)\b")
 _DURATION_ASKED = re.compile(r"\bhur (lang tid|lange|lang)\b|\binom hur lang\b")
 _DURATION = re.compile(
     r"\b(\d+([–-]\d+)?|en|ett|två|tre|fyra|fem|sex|sju|åtta|nio|tio|tolv|några|flera|par)\s+"
@@ -687,6 +689,11 @@ def municipalities_not_covered(question: str, where: str) -> list[str]:
     return [
         n for n in dict.fromkeys(named) if n != "stockholm" and not re.search(rf"\b{re.escape(n)}", where)
     ]
+
+
+def is_sentence(text: str) -> bool:
+    """A sentence ("Återstår att göra."), or a sentence's worth of words; no letterhead."""
+    return len(text.split()) >= 6 or text.rstrip().endswith((".", "!", "?"))
 
 
 def answer_type_missing(question: str, text: str, context: str = "") -> str | None:
@@ -719,6 +726,8 @@ def answer_type_missing(question: str, text: str, context: str = "") -> str | No
         type_match("when", text) or _DURATION.search(text) or _RELATIVE_TIME.search(text)
     ):
         return "time"  # "När är nästa möte?" and no date, month, year or "efter ..."
+    if question_type(question) == "when" and _TAKES_EFFECT.search(q) and not is_sentence(text):
+        return "time"  # "Från vilket datum gäller HÖK?" and a letterhead's "Nacka Kommun 2022-03-16"
     if _DURATION_ASKED.search(q) and not _DURATION.search(text):
         return "duration"  # "hur lång är kön till säbo?" and no "tre veckor", "tills vidare" ...
     if _MUNICIPALITY_ASKED.search(q) and not _municipality_pattern().search(fold(text)):

@@ -26,6 +26,7 @@ from assistant.compose import (
     coverage,
     defined_terms,
     definition_target,
+    is_sentence,
     municipalities_not_covered,
     query_stems,
     question_type,
@@ -768,11 +769,7 @@ def abstains_regardless(evidence: Evidence, settings: AssistantSettings) -> bool
 def _substantive_text(text: str, qtype: str) -> bool:
     """Whether a text can answer: a sentence ("Återstår att göra." under its heading), a
     sentence's worth of words, or the date or number a "när" / "hur många" question asks for."""
-    return (
-        len(text.split()) >= 6
-        or text.rstrip().endswith((".", "!", "?"))
-        or (qtype in ("when", "how_many") and type_match(qtype, text))
-    )
+    return is_sentence(text) or (qtype in ("when", "how_many") and type_match(qtype, text))
 
 
 def _substantive(selection: Selection, qtype: str) -> bool:

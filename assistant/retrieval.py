@@ -72,7 +72,9 @@ def question_parts(question: str) -> list[str]:
     for piece in pieces:
         piece = piece[0].upper() + piece[1:]
         parts.append(piece if piece.endswith("?") else f"{piece.rstrip('.,;')}?")
-    if any(not content_words(p) for p in parts):
+    # a part needs words of its own, or (after the first) a pronoun for the part before it
+    # ("..., och hur länge gäller den?")
+    if any(not content_words(p) and not (i and _PRONOUN.search(p)) for i, p in enumerate(parts)):
         return [question.strip()]
     return parts
 

@@ -178,6 +178,8 @@ def test_a_typo_is_read_as_the_documents_word_and_noted(assistant: Assistant) ->
             ["När beslutades riktlinjen?", "Vem får ändra den?"],
         ),
         ("Vad är SIP? Vem kallar?", ["Vad är SIP?", "Vem kallar?"]),
+        # a part of no words of its own that points back at the part before
+        ("När kom HÖK, och hur länge gäller den?", ["När kom HÖK?", "Hur länge gäller den?"]),
         ("vad gäller för barn och vad gäller för vuxna?", ["Vad gäller för barn?", "Vad gäller för vuxna?"]),
         # one question: a pair of question words, or "och" inside one topic
         ("När och var ska besluten fattas?", ["När och var ska besluten fattas?"]),

@@ -77,6 +77,9 @@ def test_counted_nouns(question: str, nouns: list[str]) -> None:
         ("När ska genomslaget följas upp?", "Cirka ett år efter ikraftträdandet.", None),
         ("När började HÖK gälla?", "Överenskommelsen började gälla 2022-07-01.", None),
         ("När samlas data in?", "Inhämtning av data sker i januari–mars.", None),
+        ("Från vilket datum gäller HÖK?", "Nacka Kommun 2022-03-16", "time"),  # a letterhead
+        ("Från vilket datum gäller HÖK?", "Överenskommelsen gäller från 2022-07-01.", None),
+        ("Vilket datum är tjänsteskrivelsen skriven?", "Nacka Kommun 2022-03-16", None),
         # a duration
         ("Hur länge gäller överenskommelsen?", "Den gäller därefter tills vidare.", None),
         ("Hur lång tid tar beslutet?", "Beslutsprocessen tar 6–9 månader.", None),
