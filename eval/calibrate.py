@@ -78,9 +78,12 @@ def choose_threshold(
     Questions the rules abstain on anyway (`ruled`) use their share of the budget first. For the
     rest, the rate is read off a normal distribution fitted to the answerable questions' scores on
     the logit scale, not off the few lowest scores themselves: with about 75 answerable questions
-    the third-lowest score moves a lot from one half of the set to the other.
+    the third-lowest score moves a lot from one half of the set to the other. The fit is robust
+    (median, and the spread from the median absolute deviation): one answerable question whose
+    score falls to near 0 after a small change would otherwise widen the spread and pull the
+    threshold down with it.
     """
-    from statistics import NormalDist, fmean, stdev
+    from statistics import NormalDist, median
 
     ruled = ruled or [False] * len(scores)
     answerable = [s for s, y, r in zip(scores, labels, ruled, strict=True) if y == 1]
@@ -91,7 +94,9 @@ def choose_threshold(
     if share <= 0:
         return 0.0
     logits = [math.log(max(s, 1e-6) / max(1 - s, 1e-6)) for s in free]
-    z = fmean(logits) + NormalDist().inv_cdf(min(share, 0.5)) * stdev(logits)
+    centre = median(logits)
+    spread = 1.4826 * median(abs(x - centre) for x in logits)  # the standard deviation of a normal
+    z = centre + NormalDist().inv_cdf(min(share, 0.5)) * spread
     return 1.0 / (1.0 + math.exp(-z))
 
 

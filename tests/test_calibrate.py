@@ -25,6 +25,12 @@ def test_threshold_leaves_about_the_asked_share_of_answerable_below() -> None:
     assert choose_threshold(scores, labels, 0.025) < choose_threshold(scores, labels, 0.2)
 
 
+def test_one_answerable_score_falling_to_near_zero_hardly_moves_the_threshold() -> None:
+    scores, labels = _scores()
+    moved = [0.001 if i == 0 else s for i, s in enumerate(scores)]
+    assert abs(choose_threshold(moved, labels, 0.025) - choose_threshold(scores, labels, 0.025)) < 0.01
+
+
 def test_questions_the_rules_abstain_on_use_the_budget_first() -> None:
     scores, labels = _scores()
     ruled = [i < 2 for i in range(100)]  # two answerable questions abstained by a rule anyway
