@@ -183,6 +183,8 @@ def question_type(question: str) -> str:
         q,
     ):
         return "definition"
+    if re.match(r"(?:och |men |sa |ok |okej )?vems?\b", q):
+        return "who"  # "vem pekar ut vilka som sitter med ...?" asks who, not for a list
     if re.search(
         r"\bvilka\b|\bvad (ska|bor|behover)\b|\bvad ingar\b|\bvilka uppgifter\b|\blista\b|\bvad forvantas\b"
         r"|\bvad (gor|gjorde|har) (den|det|de|dom|en|ett|kommunens|regionens)\b",
@@ -594,7 +596,8 @@ _NOT_COUNTED = frozenset(
 )
 _MONEY_ASKED = re.compile(
     r"\b(vad|hur mycket) (kostar|kostade|kommer .* kosta|tjanar)\b|\bhur (mycket|stor\w*) "
-    r"(pengar|budget|ersattning|lon|avgift|arvode|betalt)\b|\bhur mycket .*\b(betalt|pengar|kronor)\b"
+    r"(pengar|budget|ersattning|lon|avgift|arvode|betalt)\b"
+    r"|\bhur mycket .*\b(betalt|pengar|kronor|ersattning|arvode|lon|avgift)\b"
     r"|\b(loneniva\w*|lonen|maxtaxa\w*|taxan|budgeten|budget)\b|\bvad (ar|blir) (priset|kostnaden|avgiften)\b"
 )
 _HOW_MUCH = re.compile(r"\bhur mycket\b(?! tid)")
@@ -661,6 +664,9 @@ _RELATIVE_TIME = re.compile(
     re.IGNORECASE,
 )
 _MUNICIPALITY_ASKED = re.compile(r"\bvilk(en|a) (kommun|kommuner|stadsdel|stadsdelar)\b")
+# A day asked for ("vilket datum", "vilken dag") and a day given: "2022-07-01", "den 14 oktober".
+_DAY_ASKED = re.compile(r"\b(vilket datum|vilken dag|vilka datum)\b")
+_DAY_DATE = re.compile(rf"\b(19|20)\d\d-\d\d-\d\d\b|\b\d{{1,2}}(:e|:a)?\s+({_MONTHS})\b", re.IGNORECASE)
 # When something takes effect: a date alone (a letterhead's) does not say it, a sentence must.
 _TAKES_EFFECT = re.compile(r"\b(gall(er|a|de)|trad(er|de|a) i kraft|ikrafttrad\w*|borja(de|r)? galla)\b")
 _DURATION_ASKED = re.compile(r"\bhur (lang tid|lange|lang)\b|\binom hur lang\b")
@@ -718,7 +724,8 @@ def answer_type_missing(question: str, text: str, context: str = "") -> str | No
     nouns = counted_nouns(question)
     if nouns and not _count_of(text, nouns):
         return "count"
-    if _HOW_MUCH.search(q) and not any(_is_count(t, text) for t in words(text)):
+    undated = _DAY_DATE.sub(" ", text)  # "1 mars 2013" is no amount
+    if _HOW_MUCH.search(q) and not any(_is_count(t, undated) for t in words(undated)):
         return "amount"  # "hur mycket stimulansmedel ...?" with no figure at all
     if question_type(question) == "how_often" and not _FREQUENCY.search(text):
         return "frequency"  # "hur ofta ska vi ha samverkansmöten?" and no "årligen", "varje månad" ...
@@ -728,6 +735,8 @@ def answer_type_missing(question: str, text: str, context: str = "") -> str | No
         return "time"  # "När är nästa möte?" and no date, month, year or "efter ..."
     if question_type(question) == "when" and _TAKES_EFFECT.search(q) and not is_sentence(text):
         return "time"  # "Från vilket datum gäller HÖK?" and a letterhead's "Nacka Kommun 2022-03-16"
+    if _DAY_ASKED.search(q) and not _DAY_DATE.search(text):
+        return "time"  # "Vilket datum fattades beslutet?" and only "under 2025"
     if _DURATION_ASKED.search(q) and not _DURATION.search(text):
         return "duration"  # "hur lång är kön till säbo?" and no "tre veckor", "tills vidare" ...
     if _MUNICIPALITY_ASKED.search(q) and not _municipality_pattern().search(fold(text)):

@@ -152,6 +152,13 @@ class Assistant:
         )  # typos in questions, read as the documents' words
         # where the documents define a term in their own words ("- Rutiner: En rutin beskriver ...")
         self._definitions = [(stems, c.id) for c in version.chunks for stems, _ in defined_terms(c.text)]
+        # one-word synonyms ("kollar" / "kontrollera" / "tillsyn"): a clause that has one of them
+        # covers the question's word
+        self._equivalents: dict[str, set[str]] = {}
+        for group in glossary.synonyms if glossary is not None else []:
+            single = {stems[0] for stems in (stem_tokens(p) for p in group) if len(stems) == 1}
+            for stem in single:
+                self._equivalents.setdefault(stem, set()).update(single - {stem})
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None) -> Assistant:
@@ -390,14 +397,16 @@ class Assistant:
         top3: set[str] = set()
         for source in prepared.sources[:3]:
             top3 |= self._chunk_stems[source.chunk.id]
+        top3 = self._with_equivalents(stems, top3)
         qtype = question_type(prepared.question)
         sentence_cov = 0.0
         answer_text = " ".join(u.text for u in selection.units) if selection is not None else top.chunk.text
         if selection is not None:
             have: set[str] = set().union(*(u.stems for u in selection.units))
-            sentence_cov = coverage(stems, have, self.idf)
+            sentence_cov = coverage(stems, self._with_equivalents(stems, have), self.idf)
+        clause = self._with_equivalents(stems, self._chunk_stems[top.chunk.id])
         return Evidence(
-            coverage_clause=coverage(stems, self._chunk_stems[top.chunk.id], self.idf),
+            coverage_clause=coverage(stems, clause, self.idf),
             coverage_sentence=sentence_cov,
             agreement=1.0 if signals.get("glossary") else (float(in_stem) + float(in_dense)) / 2,
             type_match=1.0 if type_match(qtype, answer_text) else 0.0,
@@ -410,6 +419,10 @@ class Assistant:
                 self._lacks_asked(prepared.question, answer_text, selection.source if selection else top)
             ),
         )
+
+    def _with_equivalents(self, stems: list[str], have: set[str]) -> set[str]:
+        """`have` and the question's stems that it has a one-word synonym of."""
+        return have | {s for s in stems if self._equivalents.get(s, set()) & have}
 
     def _context(self, chunk: Chunk) -> str:
         """A clause's text with its headings and its document's title, issuer and date: where a

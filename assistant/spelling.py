@@ -85,10 +85,40 @@ class Speller:
         best = max(close, key=lambda c: (self.counts[c], c))
         return self.surface.get(best, best)
 
-    def correct(self, text: str, known: Callable[[str], bool]) -> tuple[str, list[tuple[str, str]]]:
-        """`text` with each word that `known` (folded) rejects replaced by its correction, and the
-        (typed, corrected) pairs."""
+    def join_split_words(self, text: str) -> tuple[str, list[tuple[str, str]]]:
+        """`text` with two words written apart that the documents write as one joined
+        ("tjänstemanna styrgruppen" -> "tjänstemannastyrgruppen", "avvikelse rapportering"), and
+        the (typed, joined) pairs. Both parts have four letters or more ("in till" stays)."""
         changes: list[tuple[str, str]] = []
+        out: list[str] = []
+        last = 0
+        matches = list(_WORD.finditer(text))
+        i = 0
+        while i < len(matches):
+            first = matches[i]
+            if i + 1 < len(matches):
+                second = matches[i + 1]
+                gap = text[first.end() : second.start()]
+                joined = fold(first.group(0) + second.group(0))
+                if (
+                    gap.isspace()
+                    and min(len(first.group(0)), len(second.group(0))) >= 4
+                    and self.counts.get(joined, 0) > 0
+                ):
+                    word = self.surface.get(joined, joined)
+                    out.append(text[last : first.start()] + word)
+                    changes.append((text[first.start() : second.end()], word))
+                    last = second.end()
+                    i += 2
+                    continue
+            i += 1
+        out.append(text[last:])
+        return "".join(out), changes
+
+    def correct(self, text: str, known: Callable[[str], bool]) -> tuple[str, list[tuple[str, str]]]:
+        """`text` with words written apart joined (`join_split_words`) and each word that `known`
+        (folded) rejects replaced by its correction, and the (typed, corrected) pairs."""
+        text, changes = self.join_split_words(text)
 
         def replace(match: re.Match[str]) -> str:
             word = match.group(0)

@@ -161,6 +161,13 @@ def test_a_municipality_the_documents_never_name(assistant: Assistant) -> None:
     assert not any("inget särskilt" in note for note in nacka.notes)
 
 
+def test_a_synonym_in_the_clause_covers_the_question_word(assistant: Assistant) -> None:
+    # "kollar" never occurs in the documents; the clause says "i sin tillsyn kontrollera"
+    answer = assistant.ask("vem kollar att kommunen och regionen gjort de lagstadgade överenskommelserna?")
+    assert not answer.abstained and "IVO" in answer.answer
+    assert _ids(answer)[0] == "skr-stod-lagstadgade-overenskommelser#de-lagstadgade-overenskommelserna"
+
+
 def test_a_typo_is_read_as_the_documents_word_and_noted(assistant: Assistant) -> None:
     answer = assistant.ask("vilka samrådsgruper finns?")
     assert not answer.abstained and _ids(answer)[0] == "riktlinje-hok-2022#5.2"
@@ -180,6 +187,7 @@ def test_a_typo_is_read_as_the_documents_word_and_noted(assistant: Assistant) ->
         ("Vad är SIP? Vem kallar?", ["Vad är SIP?", "Vem kallar?"]),
         # a part of no words of its own that points back at the part before
         ("När kom HÖK, och hur länge gäller den?", ["När kom HÖK?", "Hur länge gäller den?"]),
+        ("När beslutades den, och av vilken grupp?", ["När beslutades den?", "Av vilken grupp?"]),
         ("vad gäller för barn och vad gäller för vuxna?", ["Vad gäller för barn?", "Vad gäller för vuxna?"]),
         # one question: a pair of question words, or "och" inside one topic
         ("När och var ska besluten fattas?", ["När och var ska besluten fattas?"]),

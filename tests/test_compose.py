@@ -78,6 +78,13 @@ def test_counted_nouns(question: str, nouns: list[str]) -> None:
         ("När började HÖK gälla?", "Överenskommelsen började gälla 2022-07-01.", None),
         ("När samlas data in?", "Inhämtning av data sker i januari–mars.", None),
         ("Från vilket datum gäller HÖK?", "Nacka Kommun 2022-03-16", "time"),  # a letterhead
+        # a day asked for, and only a year given
+        ("Vilket datum fattades beslutet?", "Beslutet kan fattas under 2025.", "time"),
+        ("Vilket datum fattades beslutet?", "Beslutet fattades den 14 oktober 2021.", None),
+        # a sum asked for, and only a date ("1 mars 2013" is no amount)
+        ("Hur mycket får mottagningen i ersättning per möte?", "Ersättningen infördes 1 mars 2013.", "money"),
+        ("Hur mycket stimulansmedel fick länet?", "Medlen betalades ut 1 mars 2013.", "amount"),
+        ("Hur mycket stimulansmedel fick länet?", "Länet fick 40 miljoner i stimulansmedel.", None),
         ("Från vilket datum gäller HÖK?", "Överenskommelsen gäller från 2022-07-01.", None),
         ("Vilket datum är tjänsteskrivelsen skriven?", "Nacka Kommun 2022-03-16", None),
         # a duration
@@ -170,6 +177,7 @@ def test_what_is_left_of_the_budget_shows_more_of_the_clause_but_is_not_evidence
         ("Vilka månader samlas data in?", "when"),
         ("Sedan när gäller skyldigheten?", "when"),
         ("Vad bör stå i inledningen?", "list"),
+        ("vem pekar ut vilka som sitter med i samrådsgrupperna?", "who"),  # who, not a list
     ],
 )
 def test_question_type(question: str, kind: str) -> None:
