@@ -167,7 +167,7 @@ def question_type(question: str) -> str:
     if re.search(r"\bhur ofta\b|\bhur manga ganger\b|\bintervall", q):
         return "how_often"
     if re.search(
-        r"^(?:och |men |sa |ok |okej )?(?:sedan |fran |fram till |ungefar )?nar\b"
+        r"^(?:(?:och|men|sa|ok|okej|jaha|aha|hmm)[ ,]+)*(?:sedan |sen |fran |fram till |ungefar )?nar\b"
         r"|\bvilket datum\b|\bfran och med\b|\bvilket ar\b|\bdatum\b|\bi kraft\b"
         r"|\bvilk(a|en|et) (manad\w*|vecka|veckor|period|tidpunkt)\b|\bvilken tid pa aret\b",
         q,
@@ -183,7 +183,7 @@ def question_type(question: str) -> str:
         q,
     ):
         return "definition"
-    if re.match(r"(?:och |men |sa |ok |okej )?vems?\b", q):
+    if re.match(r"(?:(?:och|men|sa|ok|okej|jaha|aha|hmm)[ ,]+)*vems?\b", q):
         return "who"  # "vem pekar ut vilka som sitter med ...?" asks who, not for a list
     if re.search(
         r"\bvilka\b|\bvad (ska|bor|behover)\b|\bvad ingar\b|\bvilka uppgifter\b|\blista\b|\bvad forvantas\b"
@@ -592,7 +592,7 @@ def _is_count(token: str, text: str) -> bool:
 _HOW_MANY = re.compile(r"\bhur manga ((?:\w+ ){0,2}\w+)")
 _NOT_COUNTED = frozenset(
     "har hade finns fanns ar var kan ska skall far fick gav ger blir blev behover maste som av de den det "
-    "dom vi ni man gang ganger procent".split()
+    "dom vi ni man gang ganger procent vill ville bor borde kommer skulle brukar".split()
 )
 _MONEY_ASKED = re.compile(
     r"\b(vad|hur mycket) (kostar|kostade|kommer .* kosta|tjanar)\b|\bhur (mycket|stor\w*) "

@@ -15,6 +15,7 @@ from avtal.models import Chunk
         ("Hur många ledamöter har VIS politiska styrgrupp?", ["ledamoter"]),
         ("Hur många länsövergripande överenskommelser finns det?", ["lansovergripande", "overenskommelser"]),
         ("Hur många har Skåne?", []),  # a follow-up: what is counted is not named
+        ("och hur många vill dom ha kvar sen?", []),
         ("Vem ansvarar för SIP?", []),
     ],
 )
@@ -178,6 +179,8 @@ def test_what_is_left_of_the_budget_shows_more_of_the_clause_but_is_not_evidence
         ("Sedan när gäller skyldigheten?", "when"),
         ("Vad bör stå i inledningen?", "list"),
         ("vem pekar ut vilka som sitter med i samrådsgrupperna?", "who"),  # who, not a list
+        ("ok och när på året samlar man in data då?", "when"),
+        ("sen när är det lag på det?", "when"),
     ],
 )
 def test_question_type(question: str, kind: str) -> None:
