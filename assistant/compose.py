@@ -161,13 +161,17 @@ def split_units(text: str) -> list[Unit]:
     return units
 
 
+# Words a spoken question may open with before its question word ("ok och när ...?").
+_FILLERS = r"(?:(?:och|men|sa|ok|okej|jaha|aha|hmm)[ ,]+)*"
+
+
 def question_type(question: str) -> str:
     """A coarse kind of question: who, when, how_often, how_many, why, definition, list or other."""
     q = fold(question)
     if re.search(r"\bhur ofta\b|\bhur manga ganger\b|\bintervall", q):
         return "how_often"
     if re.search(
-        r"^(?:(?:och|men|sa|ok|okej|jaha|aha|hmm)[ ,]+)*(?:sedan |sen |fran |fram till |ungefar )?nar\b"
+        rf"^{_FILLERS}(?:sedan |sen |fran |fram till |ungefar )?nar\b"
         r"|\bvilket datum\b|\bfran och med\b|\bvilket ar\b|\bdatum\b|\bi kraft\b"
         r"|\bvilk(a|en|et) (manad\w*|vecka|veckor|period|tidpunkt)\b|\bvilken tid pa aret\b",
         q,
@@ -183,7 +187,7 @@ def question_type(question: str) -> str:
         q,
     ):
         return "definition"
-    if re.match(r"(?:(?:och|men|sa|ok|okej|jaha|aha|hmm)[ ,]+)*vems?\b", q):
+    if re.match(rf"{_FILLERS}vems?\b", q):
         return "who"  # "vem pekar ut vilka som sitter med ...?" asks who, not for a list
     if re.search(
         r"\bvilka\b|\bvad (ska|bor|behover)\b|\bvad ingar\b|\bvilka uppgifter\b|\blista\b|\bvad forvantas\b"
@@ -707,8 +711,7 @@ def answer_type_missing(question: str, text: str, context: str = "") -> str | No
     "amount", "frequency", "time", "duration", "municipality"; or that neither `text` nor its clause and
     document (`context`) have: "place" (a region or town outside the county that the question
     names, or one of its municipalities when the question asks to name one thing or a figure
-    there), "year" (a year it names). None when nothing is
-    missing."""
+    there), "year" (a year it names). None when nothing is missing."""
     q = fold(question)
     where = fold(f"{text} {context}")
     if any(not re.search(rf"\b{re.escape(p)}", where) for p in places_named(question)):
