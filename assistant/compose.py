@@ -172,7 +172,7 @@ def question_type(question: str) -> str:
         return "how_often"
     if re.search(
         rf"^{_FILLERS}(?:sedan |sen |fran |fram till |ungefar )?nar\b"
-        r"|\bvilket datum\b|\bfran och med\b|\bvilket ar\b|\bdatum\b|\bi kraft\b"
+        r"|\bvilket datum\b|\bfran och med\b|\bvilket ar\b|\bdatum\b|\bi kraft\b|\bhur lang tid (sen|sedan)\b"
         r"|\bvilk(a|en|et) (manad\w*|vecka|veckor|period|tidpunkt)\b|\bvilken tid pa aret\b",
         q,
     ):
@@ -300,7 +300,7 @@ class Idf:
         """Whether a folded word occurs in the corpus: as itself, by its stem, or as a compound of
         two corpus words ("spelberoende" = "spel" + "beroende"; "omvarldsanalysen" = "omvarld(en)"
         + "s" + "analys"). With `other_forms`, also as another form of a corpus word: all but its
-        last three letters, at least six, begin one ("jamfordes" and "jamfort"; a typo at a
+        last three letters, at least five, begin one ("jamfordes" and "jamfort"; a typo at a
         word's end too, so not for deciding what to correct)."""
         if word in self._folded_words or any(s in self.known for s in stem_tokens(word)):
             return True
@@ -320,8 +320,8 @@ class Idf:
         return word in self._folded_words or any(s in self.known for s in stem_tokens(word))
 
     def _begins_a_word(self, prefix: str) -> bool:
-        """Whether some corpus word begins with `prefix` (of at least six letters)."""
-        if len(prefix) < 6:
+        """Whether some corpus word begins with `prefix` (of at least five letters)."""
+        if len(prefix) < 5:
             return False
         i = bisect.bisect_left(self._sorted_words, prefix)
         return i < len(self._sorted_words) and self._sorted_words[i].startswith(prefix)
@@ -600,7 +600,7 @@ _NOT_COUNTED = frozenset(
 )
 _MONEY_ASKED = re.compile(
     r"\b(vad|hur mycket) (kostar|kostade|kommer .* kosta|tjanar)\b|\bhur (mycket|stor\w*) "
-    r"(pengar|budget|ersattning|lon|avgift|arvode|betalt)\b"
+    r"(pengar|budget|ersattning|lon|avgift|arvode|betalt|belopp|summa)\b"
     r"|\bhur mycket .*\b(betalt|pengar|kronor|ersattning|arvode|lon|avgift)\b"
     r"|\b(loneniva\w*|lonen|maxtaxa\w*|taxan|budgeten|budget)\b|\bvad (ar|blir) (priset|kostnaden|avgiften)\b"
 )
@@ -673,7 +673,7 @@ _DAY_ASKED = re.compile(r"\b(vilket datum|vilken dag|vilka datum)\b")
 _DAY_DATE = re.compile(rf"\b(19|20)\d\d-\d\d-\d\d\b|\b\d{{1,2}}(:e|:a)?\s+({_MONTHS})\b", re.IGNORECASE)
 # When something takes effect: a date alone (a letterhead's) does not say it, a sentence must.
 _TAKES_EFFECT = re.compile(r"\b(gall(er|a|de)|trad(er|de|a) i kraft|ikrafttrad\w*|borja(de|r)? galla)\b")
-_DURATION_ASKED = re.compile(r"\bhur (lang tid|lange|lang)\b|\binom hur lang\b")
+_DURATION_ASKED = re.compile(r"\bhur (lang tid|lange|lang)\b(?! (tid )?(sen|sedan)\b)|\binom hur lang\b")
 _DURATION = re.compile(
     r"\b(\d+([–-]\d+)?|en|ett|två|tre|fyra|fem|sex|sju|åtta|nio|tio|tolv|några|flera|par)\s+"
     r"(sekunder|minuter|timm\w*|dygn\w*|dag(ar)?|veck\w*|månad\w*|år|åren|kvartal\w*)\b"

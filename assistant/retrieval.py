@@ -46,7 +46,7 @@ QUESTION_WORDS = frozenset(
         "ska skall behöver enligt dokumenten dokumentet riktlinjen överenskommelsen egentligen "
         "nån något några någon man jag vi ni du typ liksom alltså asså ok okej hej tack snälla "
         "många mycket stor stort länge lång långt ofta per dom min mitt mina e funkar funka "
-        "skulle egentligen exakt ungefär"
+        "skulle egentligen exakt ungefär sen faktiskt va"
     ).split()
 )
 

@@ -86,12 +86,14 @@ def test_counted_nouns(question: str, nouns: list[str]) -> None:
         ("Hur mycket får mottagningen i ersättning per möte?", "Ersättningen infördes 1 mars 2013.", "money"),
         ("Hur mycket stimulansmedel fick länet?", "Medlen betalades ut 1 mars 2013.", "amount"),
         ("Hur mycket stimulansmedel fick länet?", "Länet fick 40 miljoner i stimulansmedel.", None),
+        ("Hur stort belopp får mottagningen per möte?", "Mottagningen får en särskild ersättning.", "money"),
         ("Från vilket datum gäller HÖK?", "Överenskommelsen gäller från 2022-07-01.", None),
         ("Vilket datum är tjänsteskrivelsen skriven?", "Nacka Kommun 2022-03-16", None),
         # a duration
         ("Hur länge gäller överenskommelsen?", "Den gäller därefter tills vidare.", None),
         ("Hur lång tid tar beslutet?", "Beslutsprocessen tar 6–9 månader.", None),
         ("Hur länge gäller handlingsplanen?", "Handlingsplanen är sjuårig.", None),
+        ("hur lång tid sen infördes ersättningen?", "Ersättningen infördes 1 mars 2013.", None),
         ("hur lång är kön till säbo?", "Många äldre var oroliga inför hemgången från sjukhuset.", "duration"),
         # a municipality of the county
         (
@@ -181,6 +183,7 @@ def test_what_is_left_of_the_budget_shows_more_of_the_clause_but_is_not_evidence
         ("vem pekar ut vilka som sitter med i samrådsgrupperna?", "who"),  # who, not a list
         ("ok och när på året samlar man in data då?", "when"),
         ("sen när är det lag på det?", "when"),
+        ("hur lång tid sen var det man bestämde det?", "when"),  # how long ago: a date answers
     ],
 )
 def test_question_type(question: str, kind: str) -> None:
@@ -496,11 +499,12 @@ def test_a_question_that_does_not_ask_for_a_list_gets_its_point_of_a_long_list()
 def test_known_words_include_compounds_and_other_forms_of_corpus_words() -> None:
     from assistant.compose import Idf
 
-    text = "Omvärlden förändras. Rapporten har jämfört länen och gjort en analys av spel."
+    text = "Omvärlden förändras. Rapporten har jämfört länen och gjort en analys av spel enligt bestämmelser."
     idf = Idf([_source(text).chunk])
     assert idf.is_known_word("spelanalys")  # a compound of two corpus words
     assert idf.is_known_word("omvarldsanalysen")  # a first part known by its stem ("omvärld-en")
     # another form of a corpus word counts only when asked for: a typo at a word's end looks the same
     assert not idf.is_known_word("jamfordes") and idf.is_known_word("jamfordes", other_forms=True)
+    assert idf.is_known_word("bestamde", other_forms=True)  # "bestämde" and "bestämmelser"
     assert not idf.is_known_word("vaccinationer", other_forms=True)
     assert not idf.is_known_word("jamka", other_forms=True)  # too short to be read as another form
