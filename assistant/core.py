@@ -224,8 +224,7 @@ class Assistant:
         sources = self._prefer_documents(sources, searched)
         # A clause with no sentence in it (a letterhead such as "Nacka Kommun 2022-03-16" under a
         # heading) answers nothing on its own: clauses with sentences go before it.
-        qtype = question_type(searched)
-        sources.sort(key=lambda s: not _substantive_text(s.chunk.text, qtype))
+        sources.sort(key=lambda s: not _substantive_text(s.chunk.text, searched))
         sources = self._definitions_first(searched, sources, documents)
         return Prepared(searched, masked_turns, query, sources, notes)
 
@@ -317,7 +316,7 @@ class Assistant:
                 selections.append(sel)
         # A clause whose best words are a fragment ("Nacka Kommun 2022-03-16", a letterhead under
         # a heading) does not answer anything; clauses with sentences go first.
-        selections.sort(key=lambda sel: not _substantive(sel, qtype))
+        selections.sort(key=lambda sel: not _substantive(sel, prepared.question))
 
         # "Hur många ledamöter ...?": when the best clause's sentences lack what is asked for (a
         # count, an amount, a contact detail) and one of the next two clauses has it, that one
@@ -330,7 +329,7 @@ class Assistant:
             for i, sel in enumerate(selections[1:3], start=1):
                 context = fold(self._context(sel.source.chunk))
                 if (
-                    _substantive(sel, qtype)
+                    _substantive(sel, prepared.question)
                     and not lacks(sel)
                     and all(re.search(rf"\b{re.escape(a)}\b", context) for a in named)
                 ):  # and it is about what the question names ("VIS", "HÖK"), not a namesake
@@ -779,15 +778,26 @@ def abstains_regardless(evidence: Evidence, settings: AssistantSettings) -> bool
     )
 
 
-def _substantive_text(text: str, qtype: str) -> bool:
+# A question about a document's own date, which its letterhead gives ("Nacka Kommun 2022-03-16").
+_DOCUMENT_DATE_ASKED = re.compile(
+    r"\b(skriven|skrivet|skrevs|daterad|dateras|publicerad\w*|utgiven|kom ut|gammal|dokumentets)\b"
+)
+
+
+def _substantive_text(text: str, question: str) -> bool:
     """Whether a text can answer: a sentence ("Återstår att göra." under its heading), a
-    sentence's worth of words, or the date or number a "när" / "hur många" question asks for."""
-    return is_sentence(text) or (qtype in ("when", "how_many") and type_match(qtype, text))
+    sentence's worth of words, the number a "hur många" question asks for, or the date of a
+    letterhead when the question asks for the document's date ("Vilket datum är
+    tjänsteskrivelsen skriven?", not "När började HÖK gälla?")."""
+    qtype = question_type(question)
+    if is_sentence(text) or (qtype == "how_many" and type_match(qtype, text)):
+        return True
+    return qtype == "when" and type_match(qtype, text) and bool(_DOCUMENT_DATE_ASKED.search(fold(question)))
 
 
-def _substantive(selection: Selection, qtype: str) -> bool:
+def _substantive(selection: Selection, question: str) -> bool:
     """Whether the units chosen from a clause can answer (see `_substantive_text`)."""
-    return _substantive_text(" ".join(u.text for u in selection.units), qtype)
+    return _substantive_text(" ".join(u.text for u in selection.units), question)
 
 
 def _dates(text: str) -> set[str]:

@@ -508,3 +508,14 @@ def test_known_words_include_compounds_and_other_forms_of_corpus_words() -> None
     assert idf.is_known_word("bestamde", other_forms=True)  # "bestämde" and "bestämmelser"
     assert not idf.is_known_word("vaccinationer", other_forms=True)
     assert not idf.is_known_word("jamka", other_forms=True)  # too short to be read as another form
+
+
+def test_a_letterhead_date_answers_only_the_documents_own_date() -> None:
+    from assistant.core import _substantive_text
+
+    letterhead = "Nacka Kommun 2022-03-16"
+    assert _substantive_text(letterhead, "Vilket datum är tjänsteskrivelsen skriven?")
+    assert not _substantive_text(letterhead, "När enligt översynen?")
+    assert not _substantive_text(letterhead, "När började HÖK gälla?")
+    assert _substantive_text("Det finns 17", "Hur många överenskommelser finns det?")  # a count
+    assert _substantive_text("Överenskommelsen gäller från 2022-07-01.", "När började HÖK gälla?")
