@@ -764,8 +764,11 @@ def cite(n: int, source: Source, quote: str, quotes: list[str] | None = None) ->
 
 
 def _as_written(question: str, folded: str) -> str:
-    """A folded name ("tyreso") as the question writes it ("Tyresö"), capitalised."""
-    word = next((w for w in re.findall(r"[\w-]+", question) if fold(w).startswith(folded)), folded)
+    """A folded name ("tyreso", "upplands vasby") as the question writes it ("Tyresö", "Upplands
+    Väsby"), capitalised."""
+    start = fold(question).find(folded)
+    same_length = len(fold(question)) == len(question)  # true unless a letter folds to two
+    word = question[start : start + len(folded)] if start >= 0 and same_length else folded
     return word[:1].upper() + word[1:]
 
 

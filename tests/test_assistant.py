@@ -168,6 +168,13 @@ def test_a_synonym_in_the_clause_covers_the_question_word(assistant: Assistant) 
     assert _ids(answer)[0] == "skr-stod-lagstadgade-overenskommelser#de-lagstadgade-overenskommelserna"
 
 
+def test_a_municipality_is_named_in_the_note_as_the_question_writes_it() -> None:
+    from assistant.core import _as_written
+
+    assert _as_written("vem kallar i tyresö?", "tyreso") == "Tyresö"
+    assert _as_written("Vi jobbar i Upplands Väsby", "upplands vasby") == "Upplands Väsby"
+
+
 def test_a_typo_is_read_as_the_documents_word_and_noted(assistant: Assistant) -> None:
     answer = assistant.ask("vilka samrådsgruper finns?")
     assert not answer.abstained and _ids(answer)[0] == "riktlinje-hok-2022#5.2"
