@@ -64,9 +64,12 @@ class Unit:
     kind: str  # "sentence" | "item" | "lead" (a sentence that introduces a list)
     stems: set[str] = field(default_factory=set)
     noise: bool = False  # OCR'd diagram text, not prose: never shown as an answer
-    # the unit gives the date/number/frequency asked for and the sentence before it says what of
-    # ("Personer som missbrukar ... (5 kap. 9 a § SoL)." then "Lagstadgat sedan 2013."): both answer
-    with_previous: bool = False
+    paragraph: int = 0  # the line (paragraph or list item) of the clause text the unit is on
+    # the unit gives the date/number/frequency asked for and an earlier unit says what of: the
+    # sentence before it ("Personer som missbrukar ... (5 kap. 9 a § SoL)." then "Lagstadgat sedan
+    # 2013.") or its paragraph's first ("I Skånes län finns ... Därtill finns det åtta ..."); the
+    # index of that unit, shown with it
+    context: int | None = None
 
 
 # A token that is no word: a stray letter ("t t läsa"), a run of symbols ("_—_———mm", "<:>").
@@ -125,10 +128,11 @@ def split_units(text: str) -> list[Unit]:
     """Sentences and list items of a clause text, as exact spans."""
     units: list[Unit] = []
     offset = 0
-    for block in re.split(r"(\n+)", text):
+    for paragraph, block in enumerate(re.split(r"(\n+)", text)):
         if not block.strip() or block.startswith("\n"):
             offset += len(block)
             continue
+        first = len(units)
         if block.startswith("- "):
             units.append(Unit(offset, offset + len(block), block, "item"))
         elif _NUMBERED.match(block):
@@ -151,6 +155,8 @@ def split_units(text: str) -> list[Unit]:
                     units.append(Unit(s, s + len(stripped), stripped, "sentence"))
             for start, end in items:
                 units.append(Unit(offset + start, offset + end, block[start:end], "item"))
+        for unit in units[first:]:
+            unit.paragraph = paragraph
         offset += len(block)
     for i, unit in enumerate(units):
         introduces_list = unit.text.endswith(":") or not unit.text.endswith((".", "!", "?"))
@@ -382,9 +388,17 @@ def score_units(
             continue
         score = unit_coverage(stems, unit.stems, idf)
         matches = type_match(qtype, unit.text)
-        if qtype in SPECIFIC_KINDS and matches and i > 0 and not units[i - 1].noise:
-            window = 0.9 * unit_coverage(stems, unit.stems | units[i - 1].stems, idf)
-            unit.with_previous = window > score + 0.1
+        if qtype in SPECIFIC_KINDS and matches:
+            # the sentence before, or the paragraph's first, may say what the figure is of
+            before = {i - 1, next(j for j in range(i + 1) if units[j].paragraph == unit.paragraph)} - {i}
+            windows = [
+                (0.9 * unit_coverage(stems, unit.stems | units[j].stems, idf), j)
+                for j in before
+                if j >= 0 and not units[j].noise
+            ]
+            window, j = max(windows, default=(0.0, 0))
+            if window > score + 0.1:
+                unit.context = j
             score = max(score, window)
         if secondary:
             score += 0.3 * coverage(secondary, unit.stems, idf)
@@ -497,8 +511,11 @@ def select_units(
         ]
         if about:
             best = max(about, key=list_score)
-    pair_words = len(units[best].text.split()) + len(units[best - 1].text.split()) if best else 0
-    chosen = [best - 1, best] if units[best].with_previous and pair_words <= max_words else [best]
+    context = units[best].context
+    pair_words = len(units[best].text.split()) + (
+        len(units[context].text.split()) if context is not None else 0
+    )
+    chosen = [context, best] if context is not None and pair_words <= max_words else [best]
     if want_list or (units[best].kind in ("lead", "item") and qtype != "definition"):
         # take the whole list the best unit belongs to, with its lead-in sentence
         lead = best
@@ -601,7 +618,8 @@ _NOT_COUNTED = frozenset(
 _MONEY_ASKED = re.compile(
     r"\b(vad|hur mycket) (kostar|kostade|kommer .* kosta|tjanar)\b|\bhur (mycket|stor\w*) "
     r"(pengar|budget|ersattning|lon|avgift|arvode|betalt|belopp|summa)\b"
-    r"|\bhur mycket .*\b(betalt|pengar|kronor|ersattning|arvode|lon|avgift)\b"
+    r"|\bhur mycket .*\b(betalt|pengar|kronor|ersattning|arvode|lon|avgift|\w*bidrag|"
+    r"(stimulans|stats|utvecklings|projekt)?(medel|medlen))\b"
     r"|\b(loneniva\w*|lonen|maxtaxa\w*|taxan|budgeten|budget)\b|\bvad (ar|blir) (priset|kostnaden|avgiften)\b"
 )
 _HOW_MUCH = re.compile(r"\bhur mycket\b(?! tid)")
@@ -742,6 +760,10 @@ def answer_type_missing(question: str, text: str, context: str = "") -> str | No
         return "time"  # "Vilket datum fattades beslutet?" and only "under 2025"
     if _DURATION_ASKED.search(q) and not _DURATION.search(text):
         return "duration"  # "hur lång är kön till säbo?" and no "tre veckor", "tills vidare" ...
-    if _MUNICIPALITY_ASKED.search(q) and not _municipality_pattern().search(fold(text)):
-        return "municipality"  # "vilka kommuner ingår i ...?" and no municipality named
+    asked = _MUNICIPALITY_ASKED.search(q)
+    named = [m.group(1) for m in _municipality_pattern().finditer(fold(text)) if m.group(1)]
+    if asked and not (named if asked.group(1) == "en" else _municipality_pattern().search(fold(text))):
+        # "vilka kommuner ingår i ...?" and no municipality named; "vilken kommun har inte ...?"
+        # and only "25 av länets kommuner": one is asked for, so one must be named
+        return "municipality"
     return None

@@ -56,7 +56,7 @@ def test_counted_nouns(question: str, nouns: list[str]) -> None:
         ("Vad har vårdcentralen för telefonnummer?", "Vårdcentralen är samordnande.", "contact"),
         ("Vad har vårdcentralen för telefonnummer?", "Ring 08-123 45 67.", None),
         # an amount
-        ("Hur mycket stimulansmedel fick kommunerna?", "Kommunerna fick stimulansmedel.", "amount"),
+        ("Hur mycket stimulansmedel fick kommunerna?", "Kommunerna fick stimulansmedel.", "money"),
         ("Hur mycket stimulansmedel fick kommunerna?", "Kommunerna fick 12 miljoner.", None),
         # a place outside the county, or a year, that the answer does not have
         ("Vad säger Skånes överenskommelse om hemsjukvård?", "Regionen ansvarar för hemsjukvården.", "place"),
@@ -84,7 +84,7 @@ def test_counted_nouns(question: str, nouns: list[str]) -> None:
         ("Vilket datum fattades beslutet?", "Beslutet fattades den 14 oktober 2021.", None),
         # a sum asked for, and only a date ("1 mars 2013" is no amount)
         ("Hur mycket får mottagningen i ersättning per möte?", "Ersättningen infördes 1 mars 2013.", "money"),
-        ("Hur mycket stimulansmedel fick länet?", "Medlen betalades ut 1 mars 2013.", "amount"),
+        ("Hur mycket stimulansmedel fick länet?", "Medlen betalades ut 1 mars 2013.", "money"),
         ("Hur mycket stimulansmedel fick länet?", "Länet fick 40 miljoner i stimulansmedel.", None),
         ("Hur stort belopp får mottagningen per möte?", "Mottagningen får en särskild ersättning.", "money"),
         ("Från vilket datum gäller HÖK?", "Överenskommelsen gäller från 2022-07-01.", None),
@@ -103,6 +103,12 @@ def test_counted_nouns(question: str, nouns: list[str]) -> None:
         ),
         ("Vilken kommun har Boo vårdcentral?", "I Nacka är det Boo vårdcentral som samordnar.", None),
         ("Vilka kommuner har antagit HÖK?", "Samtliga kommuner har antagit överenskommelsen.", None),
+        # one municipality asked for: "länets kommuner" names none
+        ("Vilken kommun har inte antagit HÖK?", "Den antogs av 25 av länets kommuner.", "municipality"),
+        ("Vilken kommun har inte antagit HÖK?", "Den antogs av alla utom Vaxholm.", None),
+        # state funds are money; medicines are not
+        ("Hur mycket statliga stimulansmedel fick länet 2023?", "2023 jämfördes tre län.", "money"),
+        ("Hur mycket läkemedel får man ge?", "Man får ge tre doser.", None),
         # questions that ask for none of these
         ("Vem kallar till samverkansmöten?", "Den samordnande vårdcentralen kallar.", None),
     ],
@@ -222,6 +228,16 @@ def test_a_date_or_number_is_taken_with_the_sentence_before_it_that_says_what_of
     )
     answer = _best(text, "Sedan när gäller skyldigheten för dem som missbrukar spel?")
     assert answer.startswith("Personer som missbrukar") and answer.endswith("sedan 2013.")
+    # or the first sentence of its paragraph says what the figure is of
+    text = (
+        "Tre län har jämförts. Stockholm har flest, 17 stycken.\n"
+        "I Skåne finns ett övergripande avtal om ansvar. Syftet är att stärka vården. "
+        "Därtill finns det åtta samverkansöverenskommelser.\n"
+        "I Halland finns ett avtal om hemsjukvård."
+    )
+    answer = _best(text, "Hur många överenskommelser har Skåne?", 40)
+    assert answer.startswith("I Skåne finns") and answer.endswith("åtta samverkansöverenskommelser.")
+    assert "Syftet" not in answer
     # a bare month range under a step of a process
     steps = "Uppföljningen sker i fyra steg.\nInhämtning och sammanställning av data\n(januari-mars)"
     assert _best(steps, "Vilka månader sammanställs data?").endswith("(januari-mars)")
