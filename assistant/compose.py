@@ -689,6 +689,12 @@ _MUNICIPALITY_ASKED = re.compile(r"\bvilk(en|a) (kommun|kommuner|stadsdel|stadsd
 # A day asked for ("vilket datum", "vilken dag") and a day given: "2022-07-01", "den 14 oktober".
 _DAY_ASKED = re.compile(r"\b(vilket datum|vilken dag|vilka datum)\b")
 _DAY_DATE = re.compile(rf"\b(19|20)\d\d-\d\d-\d\d\b|\b\d{{1,2}}(:e|:a)?\s+({_MONTHS})\b", re.IGNORECASE)
+# "När är nästa möte?": a coming event has a date, not "ett par möten per år".
+_NEXT_ASKED = re.compile(r"\bnasta\b")
+# A body that decides ("kommunstyrelsen", "Storsthlms styrelse", "äldrenämnden", "VIS politiska
+# styrgrupp"): when the question asks when it did something, a date of another body's decision
+# does not answer ("kommunstyrelsen" is not "styrelse").
+_BODY = re.compile(r"\b\w*(styrelse|namnd|fullmaktige|styrgrupp)\w*\b|\b(regeringen|riksdagen)\b")
 # When something takes effect: a date alone (a letterhead's) does not say it, a sentence must.
 _TAKES_EFFECT = re.compile(r"\b(gall(er|a|de)|trad(er|de|a) i kraft|ikrafttrad\w*|borja(de|r)? galla)\b")
 _DURATION_ASKED = re.compile(r"\bhur (lang tid|lange|lang)\b(?! (tid )?(sen|sedan)\b)|\binom hur lang\b")
@@ -719,6 +725,11 @@ def municipalities_not_covered(question: str, where: str) -> list[str]:
     ]
 
 
+def _bodies(folded: str) -> list[str]:
+    """The stems of the deciding bodies a folded text names."""
+    return [stem for m in _BODY.finditer(folded) for stem in stem_tokens(m.group(0))[:1]]
+
+
 def is_sentence(text: str) -> bool:
     """A sentence ("Återstår att göra."), or a sentence's worth of words; no letterhead."""
     return len(text.split()) >= 6 or text.rstrip().endswith((".", "!", "?"))
@@ -726,7 +737,8 @@ def is_sentence(text: str) -> bool:
 
 def answer_type_missing(question: str, text: str, context: str = "") -> str | None:
     """The kind of thing the question asks for that `text` lacks: "money", "contact", "count",
-    "amount", "frequency", "time", "duration", "municipality"; or that neither `text` nor its clause and
+    "amount", "frequency", "time", "duration", "municipality", "actor" (the deciding body a "när"
+    question names); or that neither `text` nor its clause and
     document (`context`) have: "place" (a region or town outside the county that the question
     names, or one of its municipalities when the question asks to name one thing or a figure
     there), "year" (a year it names). None when nothing is missing."""
@@ -758,6 +770,13 @@ def answer_type_missing(question: str, text: str, context: str = "") -> str | No
         return "time"  # "Från vilket datum gäller HÖK?" and a letterhead's "Nacka Kommun 2022-03-16"
     if _DAY_ASKED.search(q) and not _DAY_DATE.search(text):
         return "time"  # "Vilket datum fattades beslutet?" and only "under 2025"
+    when = question_type(question) == "when" or _DAY_ASKED.search(q)
+    if when and _NEXT_ASKED.search(q) and not type_match("when", text):
+        return "time"  # "När är nästa samverkansmöte?" and "vi har ett par möten per år"
+    bodies = set(_bodies(q))
+    dated = [u.text for u in split_units(text) if type_match("when", u.text)]
+    if when and bodies and dated and not any(bodies <= set(_bodies(fold(d))) for d in dated):
+        return "actor"  # "När beslutade kommunstyrelsen ...?" and "Storsthlms styrelse beslutade ..."
     if _DURATION_ASKED.search(q) and not _DURATION.search(text):
         return "duration"  # "hur lång är kön till säbo?" and no "tre veckor", "tills vidare" ...
     asked = _MUNICIPALITY_ASKED.search(q)

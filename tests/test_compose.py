@@ -79,6 +79,20 @@ def test_counted_nouns(question: str, nouns: list[str]) -> None:
         ("När började HÖK gälla?", "Överenskommelsen började gälla 2022-07-01.", None),
         ("När samlas data in?", "Inhämtning av data sker i januari–mars.", None),
         ("Från vilket datum gäller HÖK?", "Nacka Kommun 2022-03-16", "time"),  # a letterhead
+        # a coming event has a date
+        ("När är nästa samverkansmöte?", "Mötet hålls när vårdcentralen kallar.", "time"),
+        ("När är nästa uppföljning?", "Nästa uppföljning görs i mars 2024.", None),
+        # the date of another body's decision
+        (
+            "Vilket datum beslutade kommunstyrelsen att anta HÖK?",
+            "Storsthlms styrelse beslutade den 14 oktober 2021. Kommunstyrelsen föreslås anta den.",
+            "actor",
+        ),
+        (
+            "När beslutade Storsthlms styrelse om HÖK?",
+            "Storsthlms styrelse beslutade den 14 oktober 2021.",
+            None,
+        ),
         # a day asked for, and only a year given
         ("Vilket datum fattades beslutet?", "Beslutet kan fattas under 2025.", "time"),
         ("Vilket datum fattades beslutet?", "Beslutet fattades den 14 oktober 2021.", None),
