@@ -14,7 +14,7 @@ import re
 import time
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from assistant.compose import (
@@ -44,6 +44,7 @@ from assistant.retrieval import (
     build_query,
     content_words,
     question_parts,
+    refers_back,
 )
 from assistant.spelling import Speller
 from assistant.types import AUDIENCES, Answer, Citation, Source, Turn
@@ -102,6 +103,10 @@ class Prepared:
     query: SearchQuery
     sources: list[Source]
     notes: list[str]
+    # what an earlier part of the question asked to count, which the documents do not count, when
+    # this part points back to it ("Hur många ledamöter har VIS, och hur fördelas de?"): its answer
+    # must be about that too
+    leans_on_unanswered: list[str] = field(default_factory=list)
 
 
 def as_turns(history: Sequence[Turn | dict[str, Any]] | None) -> list[Turn]:
@@ -184,7 +189,9 @@ class Assistant:
         question: str,
         history: Sequence[Turn | dict[str, Any]] | None = None,
         documents: Sequence[str] | None = None,
+        followup: bool | None = None,
     ) -> Prepared:
+        """Retrieve and order the clauses for a question; `followup` as in `build_query`."""
         check_question(question)
         turns = as_turns(history)
         notes: list[str] = []
@@ -210,7 +217,10 @@ class Assistant:
                 read = ", ".join(f"”{typed}” som ”{word}”" for typed, word in typos)
                 notes.append(f"Jag läste {read}.")
         query = build_query(
-            searched, [Turn(t.role, t.content.replace(MASK, " ")) for t in masked_turns], self.glossary
+            searched,
+            [Turn(t.role, t.content.replace(MASK, " ")) for t in masked_turns],
+            self.glossary,
+            followup,
         )
         if query.followup and self.llm is not None:
             condensed = self.llm.condense(masked, masked_turns)
@@ -497,7 +507,12 @@ class Assistant:
         spent = {"retrieval": 0.0, "answer": 0.0}
         for i, part in enumerate(parts):
             started = time.perf_counter()
-            prepared = self.prepare(part, [*turns, *(Turn("user", p) for p in parts[:i])], documents)
+            # a later part that points back ("..., och hur fördelas de?") is about the part before
+            leans = True if i and refers_back(part) else None
+            prepared = self.prepare(part, [*turns, *(Turn("user", p) for p in parts[:i])], documents, leans)
+            if leans and answers[-1].abstained:
+                # "Hur många ledamöter har VIS, och hur fördelas de?": no count of them was found
+                prepared.leans_on_unanswered = query_stems(counted_nouns(parts[i - 1]))
             retrieved = time.perf_counter()
             answers.append(self.compose(prepared, audience))
             spent["retrieval"] += retrieved - started
@@ -522,6 +537,11 @@ class Assistant:
         notes = list(prepared.notes)
         threshold = self.settings.assistant.abstain_below
         off_topic = abstains_regardless(evidence, self.settings.assistant)
+        if first is not None and prepared.leans_on_unanswered:
+            said = set().union(*(u.stems for u in first.units))
+            # the documents do not count what the earlier part asked about, and this answer is
+            # not about it either
+            off_topic = off_topic or coverage(prepared.leans_on_unanswered, said, self.idf) < 0.5
         limit = self.model.threshold if threshold is None else threshold
         if first is None or off_topic or confidence < limit:
             return Answer(

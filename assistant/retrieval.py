@@ -74,7 +74,7 @@ def question_parts(question: str) -> list[str]:
         parts.append(piece if piece.endswith("?") else f"{piece.rstrip('.,;')}?")
     # a part needs words of its own, or (after the first) a pronoun for the part before it
     # ("..., och hur länge gäller den?")
-    if any(not content_words(p) and not (i and _PRONOUN.search(p)) for i, p in enumerate(parts)):
+    if any(not content_words(p) and not (i and refers_back(p)) for i, p in enumerate(parts)):
         return [question.strip()]
     return parts
 
@@ -116,9 +116,19 @@ def is_followup(question: str, history: Sequence[Turn]) -> bool:
     return len(content) <= 5 and bool(_FOLLOWUP_REFERENCE.search(text))
 
 
-def build_query(question: str, history: Sequence[Turn], glossary: Glossary | None = None) -> SearchQuery:
-    """Turn a (masked) question and the conversation into a search query."""
-    followup = is_followup(question, history)
+def refers_back(question: str) -> bool:
+    """Whether a question has a word that points back ("hur fördelas de?", "vem får ändra den?")."""
+    return bool(_PRONOUN.search(question))
+
+
+def build_query(
+    question: str, history: Sequence[Turn], glossary: Glossary | None = None, followup: bool | None = None
+) -> SearchQuery:
+    """Turn a (masked) question and the conversation into a search query. `followup` says whether it
+    leans on the history (when None, the question's wording decides)."""
+    if followup is None:
+        followup = is_followup(question, history)
+    followup = followup and any(turn.role == "user" for turn in history)
     carried = ""
     if followup:
         # the topic of the earlier user turns, and the gist of the last answer (its first words)
@@ -127,7 +137,7 @@ def build_query(question: str, history: Sequence[Turn], glossary: Glossary | Non
         # the last answer's first words, when the follow-up refers back to it ("vem planerar den?")
         # or names nothing of its own; one that names something new ("och i Norrtälje då?") is not
         # drawn back to the clause of that answer
-        refers = _PRONOUN.search(question) or not content_words(question)
+        refers = refers_back(question) or not content_words(question)
         gist = " ".join(" ".join(answers).split()[:ANSWER_GIST_WORDS]) if refers else ""
         carried = " ".join([*earlier, gist]).strip()
     text = f"{question} {carried}".strip()

@@ -227,6 +227,12 @@ def test_a_question_of_two_questions_answers_each_with_its_own_source(assistant:
         "Hur bokar jag tvättid i tvättstugan, och vad kostar en plats på korttidsboende per dygn?"
     )
     assert none.abstained and none.citations == [] and none.suggestions
+    # a part that points back to what an unanswered part asked to count is not answered either
+    members = assistant.ask(
+        "Hur många ledamöter ingår i VIS politiska styrgrupp, "
+        "och hur fördelas de mellan regionen och kommunerna?"
+    )
+    assert members.abstained and members.citations == []
 
 
 @pytest.mark.parametrize(
