@@ -689,6 +689,21 @@ _MUNICIPALITY_ASKED = re.compile(r"\bvilk(en|a) (kommun|kommuner|stadsdel|stadsd
 # A day asked for ("vilket datum", "vilken dag") and a day given: "2022-07-01", "den 14 oktober".
 _DAY_ASKED = re.compile(r"\b(vilket datum|vilken dag|vilka datum)\b")
 _DAY_DATE = re.compile(rf"\b(19|20)\d\d-\d\d-\d\d\b|\b\d{{1,2}}(:e|:a)?\s+({_MONTHS})\b", re.IGNORECASE)
+# A person's name asked for: "vad heter ordföranden?", "vem är ordförande i VIS just nu?", "vilka
+# politiker sitter i styrgruppen?", "vem var projektledare?". A role ("en ansvarig projektledare",
+# "kommunens samordnande funktion") does not answer; a name ("Anna Berg") does.
+_ROLE = (
+    r"(ordforande\w*|ledamot\w*|ledamoter\w*|politiker\w*|projektledare\w*|chef\w*|direktor\w*|"
+    r"samordnare\w*|handlaggare\w*|sjukskoterska\w*|mas\w*|lakare\w*|sekreterare\w*|forfattare\w*|"
+    r"utredare\w*|kontaktperson\w*|personen)"
+)
+_PERSON_ASKED = re.compile(
+    rf"\bvad heter (han|hon|hen|(\w+ ){{0,3}}{_ROLE})\b"
+    rf"|\b(vem|vilka) (ar|e|var|sitter|blir)\b.*\b{_ROLE}\b.*\b(just nu|nu|idag|i dag|for narvarande)\b"
+    r"|\bvilka (politiker|personer|ledamoter) (sitter|ingar|ar)\b"
+    r"|\bvem (ar|e|var) (ordforande|projektledare|forfattare|chef|direktor)\b"
+)
+_PERSON_NAME = re.compile(r"(?<![.!?:]\s)(?<!^)\b[A-ZÅÄÖ][a-zåäöé]+ (?:[A-ZÅÄÖ]\. )?[A-ZÅÄÖ][a-zåäöé]+\b")
 # "När är nästa möte?": a coming event has a date, not "ett par möten per år".
 _NEXT_ASKED = re.compile(r"\bnasta\b")
 # A body that decides ("kommunstyrelsen", "Storsthlms styrelse", "äldrenämnden", "VIS politiska
@@ -736,12 +751,12 @@ def is_sentence(text: str) -> bool:
 
 
 def answer_type_missing(question: str, text: str, context: str = "") -> str | None:
-    """The kind of thing the question asks for that `text` lacks: "money", "contact", "count",
-    "amount", "frequency", "time", "duration", "municipality", "actor" (the deciding body a "när"
-    question names); or that neither `text` nor its clause and
-    document (`context`) have: "place" (a region or town outside the county that the question
-    names, or one of its municipalities when the question asks to name one thing or a figure
-    there), "year" (a year it names). None when nothing is missing."""
+    """The kind of thing the question asks for that `text` lacks: "money", "contact", "person" (a
+    name), "count", "amount", "frequency", "time", "duration", "municipality", "actor" (the deciding
+    body a "när" question names); or that neither `text` nor its clause and document (`context`)
+    have: "place" (a region or town outside the county that the question names, or one of its
+    municipalities when the question asks to name one thing or a figure there), "year" (a year it
+    names). None when nothing is missing."""
     q = fold(question)
     where = fold(f"{text} {context}")
     if any(not re.search(rf"\b{re.escape(p)}", where) for p in places_named(question)):
@@ -754,6 +769,8 @@ def answer_type_missing(question: str, text: str, context: str = "") -> str | No
         return "money"
     if _CONTACT_ASKED.search(q) and not _CONTACT.search(text):
         return "contact"
+    if _PERSON_ASKED.search(q) and not _PERSON_NAME.search(text):
+        return "person"  # "vem är ordförande i VIS just nu?" and "den politiska styrgruppen beslutar"
     nouns = counted_nouns(question)
     if nouns and not _count_of(text, nouns):
         return "count"

@@ -79,6 +79,11 @@ def test_counted_nouns(question: str, nouns: list[str]) -> None:
         ("När började HÖK gälla?", "Överenskommelsen började gälla 2022-07-01.", None),
         ("När samlas data in?", "Inhämtning av data sker i januari–mars.", None),
         ("Från vilket datum gäller HÖK?", "Nacka Kommun 2022-03-16", "time"),  # a letterhead
+        # a person's name
+        ("vem e ordförande i VIS just nu?", "Den politiska styrgruppen lämnar en rekommendation.", "person"),
+        ("Vem var projektledare för översynen?", "Åtgärderna leds av en ansvarig projektledare.", "person"),
+        ("Vem var projektledare för översynen?", "Projektet leddes av Anna Berg på Storsthlm.", None),
+        ("Vem är kontaktperson för samverkan?", "Kommunens samordnande funktion är kontaktperson.", None),
         # a coming event has a date
         ("När är nästa samverkansmöte?", "Mötet hålls när vårdcentralen kallar.", "time"),
         ("När är nästa uppföljning?", "Nästa uppföljning görs i mars 2024.", None),
