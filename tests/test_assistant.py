@@ -196,6 +196,7 @@ def test_a_typo_is_read_as_the_documents_word_and_noted(assistant: Assistant) ->
         ("När kom HÖK, och hur länge gäller den?", ["När kom HÖK?", "Hur länge gäller den?"]),
         ("När beslutades den, och av vilken grupp?", ["När beslutades den?", "Av vilken grupp?"]),
         ("vad gäller för barn och vad gäller för vuxna?", ["Vad gäller för barn?", "Vad gäller för vuxna?"]),
+        ("när börjar HÖK gälla, o hur länge gäller den", ["När börjar HÖK gälla?", "Hur länge gäller den?"]),
         # one question: a pair of question words, or "och" inside one topic
         ("När och var ska besluten fattas?", ["När och var ska besluten fattas?"]),
         (
