@@ -539,6 +539,20 @@ def select_units(
                         keep.add(i)
                         used += n_words
                 chosen = sorted(keep)
+    if (
+        qtype == "definition"
+        and chosen == [best]
+        and units[best].kind == "sentence"
+        and best + 1 < len(units)
+        and units[best + 1].kind == "lead"
+        and unit_coverage(stems, units[best + 1].stems, idf) > 0
+    ):
+        # "... Nära vård som innebär ett förändrat förhållningssätt." then "I Nära vård:" and its
+        # points: the list carries the definition on, and is given in full
+        end = best + 2
+        while end < len(units) and units[end].kind == "item":
+            end += 1
+        chosen = list(range(best, end))
     if len(chosen) == 1:
         # other sentences of the clause that also answer join, best first, within the word budget
         words_used = len(units[best].text.split())

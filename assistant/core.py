@@ -317,6 +317,13 @@ class Assistant:
         qtype = question_type(prepared.question)
         if self._defines_asked(prepared):
             stems = self.question_stems(definition_target(prepared.question)) or stems
+        elif qtype == "definition":
+            # "Vad innebär Nära vård enligt Nackas äldreenhet?": the sentences are about Nära vård;
+            # the words of where it is said count as context
+            target = self.question_stems(definition_target(prepared.question))
+            if target and set(target) != set(stems):
+                carried = [*(s for s in stems if s not in target), *carried]
+                stems = target
         max_words = self.settings.assistant.short_answer_words
         counted = counted_nouns(prepared.question)
         selections: list[Selection] = []

@@ -146,6 +146,14 @@ def test_a_term_the_documents_define_in_a_list_is_answered_from_its_entry(assist
     assert not framed.abstained and framed.answer.startswith("Handlingsplan: En handlingsplan är")
 
 
+def test_a_definition_by_a_named_source_is_about_the_term_not_the_source(assistant: Assistant) -> None:
+    # the source's words ("äldreenheten", "Nacka") are in other sentences of the same clause
+    answer = assistant.ask("vad menas med nära vård hos äldreenheten i Nacka?")
+    assert _ids(answer)[0] == "nacka-tjansteskrivelse-hok-2022#enhetens-bedomning"
+    assert "relationer" in answer.answer and "jämlik hälsa" in answer.answer
+    assert "rekommenderar" not in answer.answer
+
+
 def test_a_municipality_the_documents_never_name(assistant: Assistant) -> None:
     # asked to name the one in Huddinge: the documents only say how every municipality chooses
     assert assistant.ask("vilken vårdcentral är samordnande i Huddinge?").abstained

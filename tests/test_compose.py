@@ -262,6 +262,20 @@ def test_a_date_or_number_is_taken_with_the_sentence_before_it_that_says_what_of
     assert _best(steps, "Vilka månader sammanställs data?").endswith("(januari-mars)")
 
 
+def test_a_definition_carried_on_by_a_list_takes_the_whole_list() -> None:
+    text = (
+        "Enheten välkomnar överenskommelsen. Den bidrar till Nära vård som innebär ett nytt arbetssätt. "
+        "I Nära vård\n"
+        "- utgår man från patientens förutsättningar och behov.\n"
+        "- bygger man på relationer och är förebyggande.\n"
+        "- bidrar man till jämlik hälsa, trygghet och självständighet för alla.\n"
+        "Enheten rekommenderar nämnden att anta överenskommelsen."
+    )
+    answer = _best(text, "Vad innebär Nära vård?", 20)  # the list is given beyond the word budget
+    assert answer.startswith("Den bidrar") and "relationer" in answer and "jämlik hälsa" in answer
+    assert "rekommenderar" not in answer
+
+
 def test_definitions_the_documents_give_in_their_own_words() -> None:
     from assistant.compose import defined_terms, definition_target
 
