@@ -718,6 +718,13 @@ _PERSON_ASKED = re.compile(
     r"|\bvem (ar|e|var) (ordforande|projektledare|forfattare|chef|direktor)\b"
 )
 _PERSON_NAME = re.compile(r"(?<![.!?:]\s)(?<!^)\b[A-ZÅÄÖ][a-zåäöé]+ (?:[A-ZÅÄÖ]\. )?[A-ZÅÄÖ][a-zåäöé]+\b")
+# "Hur loggar man in i WebCare?", "hur söker man färdtjänst?": how to do something; an answer that
+# never speaks of doing it ("logga", "söka", "ansökan") does not tell how.
+_HOW_TO = re.compile(rf"^{_FILLERS}hur (\w+) (man|jag|vi|ni|dom|de)\b")
+_NOT_AN_ACTION = frozenset(
+    "ar e var blir blev ska skall kan kunde far fick bor maste gor gjorde gar gick har hade funkar "
+    "fungerar ser sag manga mycket lange ofta".split()
+)
 # "När är nästa möte?": a coming event has a date, not "ett par möten per år".
 _NEXT_ASKED = re.compile(r"\bnasta\b")
 # A body that decides ("kommunstyrelsen", "Storsthlms styrelse", "äldrenämnden", "VIS politiska
@@ -765,12 +772,12 @@ def is_sentence(text: str) -> bool:
 
 
 def answer_type_missing(question: str, text: str, context: str = "") -> str | None:
-    """The kind of thing the question asks for that `text` lacks: "money", "contact", "person" (a
-    name), "count", "amount", "frequency", "time", "duration", "municipality", "actor" (the deciding
-    body a "när" question names); or that neither `text` nor its clause and document (`context`)
-    have: "place" (a region or town outside the county that the question names, or one of its
-    municipalities when the question asks to name one thing or a figure there), "year" (a year it
-    names). None when nothing is missing."""
+    """The kind of thing the question asks for that `text` lacks: "money", "contact", "action"
+    (what "hur gör man X" does), "person" (a name), "count", "amount", "frequency", "time",
+    "duration", "municipality", "actor" (the deciding body a "när" question names); or that
+    neither `text` nor its clause and document (`context`) have: "place" (a region or town outside
+    the county that the question names, or one of its municipalities when the question asks to name
+    one thing or a figure there), "year" (a year it names). None when nothing is missing."""
     q = fold(question)
     where = fold(f"{text} {context}")
     if any(not re.search(rf"\b{re.escape(p)}", where) for p in places_named(question)):
@@ -783,6 +790,11 @@ def answer_type_missing(question: str, text: str, context: str = "") -> str | No
         return "money"
     if _CONTACT_ASKED.search(q) and not _CONTACT.search(text):
         return "contact"
+    how_to = _HOW_TO.search(q)
+    if how_to and how_to.group(1) not in _NOT_AN_ACTION:
+        action = stem_tokens(how_to.group(1))[0]
+        if len(action) >= 3 and not any(w.startswith((action, f"an{action}")) for w in words(text)):
+            return "action"  # "hur loggar man in i WebCare?" and nothing about logging in
     if _PERSON_ASKED.search(q) and not _PERSON_NAME.search(text):
         return "person"  # "vem är ordförande i VIS just nu?" and "den politiska styrgruppen beslutar"
     nouns = counted_nouns(question)

@@ -79,6 +79,12 @@ def test_counted_nouns(question: str, nouns: list[str]) -> None:
         ("När började HÖK gälla?", "Överenskommelsen började gälla 2022-07-01.", None),
         ("När samlas data in?", "Inhämtning av data sker i januari–mars.", None),
         ("Från vilket datum gäller HÖK?", "Nacka Kommun 2022-03-16", "time"),  # a letterhead
+        # how to do something, and nothing about doing it
+        ("hur loggar man in i WebCare?", "Sjuksköterskor på SÄBO har inte tillgång till WebCare.", "action"),
+        ("hur söker man färdtjänst?", "Patienter som ofta besökt akuten är en målgrupp.", "action"),
+        ("hur söker man färdtjänst?", "Färdtjänst ansöks hos regionen.", None),
+        ("hur rapporterar man ett problem?", "Kommunerna rapporterar problem till Storsthlm.", None),
+        ("hur ska vi göra?", "Kommunerna rapporterar problem till Storsthlm.", None),
         # a person's name
         ("vem e ordförande i VIS just nu?", "Den politiska styrgruppen lämnar en rekommendation.", "person"),
         ("Vem var projektledare för översynen?", "Åtgärderna leds av en ansvarig projektledare.", "person"),
