@@ -15,7 +15,7 @@ from pathlib import Path
 
 from avtal.models import Chunk, DocumentMeta
 from avtal.settings import IngestSettings
-from ingest.segment import Line, Section, is_double_spaced
+from ingest.segment import LEAD_IN_ENDINGS, Line, Section, is_double_spaced
 
 # The code and data that decide chunk boundaries and texts. Their digest is part of the chunking
 # signature, so a change to any of them re-processes documents (embeddings of unchanged texts still
@@ -80,8 +80,9 @@ def join_lines(lines: list[str], double_spaced: bool) -> str:
         elif current and DEFINITION_ENTRY.match(current) and not line[:1].islower():
             out.append(current)
             current = line
-        elif current and _BULLET.match(current) and not line[:1].islower():
-            # a list item continues only with a lower-case line; "Sedan 2010 har ..." starts anew
+        elif current and _BULLET.match(current) and not line[:1].islower() and not _leads_on(current):
+            # a list item continues only with a lower-case line, or after a word that leads on
+            # ("... personlig assistans eller" / "LSS-boende"); "Sedan 2010 har ..." starts anew
             out.append(current)
             current = line
         elif current:
@@ -94,6 +95,12 @@ def join_lines(lines: list[str], double_spaced: bool) -> str:
     return re.sub(r"\n{3,}", "\n\n", text).strip()
 
 
+def _leads_on(text: str) -> bool:
+    """Whether a line ends in a word that leads on to more ("och", "eller", "för", "i")."""
+    last = text.split()[-1:] if text else []
+    return bool(last) and last[0].lower() in LEAD_IN_ENDINGS
+
+
 def without_soft_breaks(lines: list[Line]) -> list[Line]:
     """The lines without blank lines that fall inside a sentence (the line before ends no sentence,
     the next begins in lower case): the PDF's line spacing inside a sentence or a list item ("- ...
@@ -103,7 +110,9 @@ def without_soft_breaks(lines: list[Line]) -> list[Line]:
     for i, line in enumerate(lines):
         if not line.text and out and out[-1].text and not _SENTENCE_END.search(out[-1].text):
             following = next((other.text for other in lines[i + 1 :] if other.text), "")
-            if following[:1].islower():
+            # "... för personer i personlig assistans eller" / "" / "LSS-boende": an item cut
+            # after a word that leads on carries on whatever the case of the next line
+            if following[:1].islower() or (_leads_on(out[-1].text) and not _BULLET.match(following)):
                 continue
         out.append(line)
     return out

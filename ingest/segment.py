@@ -29,7 +29,7 @@ _SENTENCE_END = re.compile(r"[.;,:!]$")
 _BULLET = re.compile(r"^[-•]\s")
 _WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
 # A line ending in one of these leads into what follows (a list, a sentence): not a heading.
-_LEAD_IN_ENDINGS = frozenset(
+LEAD_IN_ENDINGS = frozenset(
     (
         "att och eller for för fran från med om av till i pa på som kan antingen inkluderar ar är ska "
         "samt den det de en ett vid under mellan genom enligt"
@@ -249,7 +249,7 @@ def _heuristic_heading(
     if not _is_heading_shape(text.rstrip("?"), max_words=9) or len(text) < 4:
         return None
     words = _WORD.findall(text)
-    if not any(len(w) >= 4 for w in words) or words[-1].lower() in _LEAD_IN_ENDINGS:
+    if not any(len(w) >= 4 for w in words) or words[-1].lower() in LEAD_IN_ENDINGS:
         return None
     prev = _prev_nonblank(lines, i)
     if prev is not None and lines[prev].page == lines[i].page and prev >= title_end:
@@ -259,6 +259,9 @@ def _heuristic_heading(
         ends_sentence = re.search(r"[.!?:]$", prev_text) or _BULLET.match(prev_text)
         if not (ends_sentence or blank_before or after_heading):
             return None
+        last = _WORD.findall(prev_text)[-1:]
+        if last and last[0].lower() in LEAD_IN_ENDINGS and not re.search(r"[.!?:]$", prev_text):
+            return None  # "- Ansvarsfördelning ... för personer i personlig assistans eller" / "LSS-boende"
     if nxt is None:
         return None
     consumed = [i]

@@ -148,6 +148,23 @@ def test_a_blank_line_inside_a_sentence_or_list_item_is_no_paragraph_break() -> 
     assert "hälso- och sjukvardsförvaltningen" in chunk.original_text
 
 
+def test_a_list_item_cut_after_a_word_that_leads_on_carries_on_and_is_no_heading() -> None:
+    text = (
+        "1. Nya områden\n\nDe områden som har identifierats är bland annat:\n\n"
+        "- Samverkan mellan elevhälsan och hälso- och sjukvården\n\n"
+        "- Ansvarsfördelning vid medföljande till sjukhus för personer i personlig assistans eller\n"
+        "LSS-boende\n\n"
+        "- Samverkan kring palliativ vård\n\n"
+        "Här presenteras ett förslag till ny indelning av överenskommelserna."
+    )
+    for joined in (text, text.replace("eller\n", "eller\n\n")):  # with a blank line in between too
+        chunks = chunk_sections(segment(_pages(joined)), META, IngestSettings())
+        assert [c.heading for c in chunks] == ["Nya områden"]
+        items = [line for line in chunks[0].text.split("\n") if line.startswith("- ")]
+        assert items[1].endswith("personlig assistans eller LSS-boende")
+        assert items[2] == "- Samverkan kring palliativ vård"
+
+
 def test_slugify() -> None:
     assert slugify("Uppföljning av lokal samverkan") == "uppfoljning-av-lokal-samverkan"
     assert slugify("Årshjul för uppföljningsprocessen") == "arshjul-for-uppfoljningsprocessen"
