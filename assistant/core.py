@@ -367,7 +367,11 @@ class Assistant:
 
     def _lacks_asked(self, question: str, text: str, source: Source) -> bool:
         """Whether `text` (from `source`'s clause) lacks what the question asks for (see
-        `answer_type_missing`; places and years may also stand in the clause or its document)."""
+        `answer_type_missing`; places and years may also stand in the clause or its document).
+        Abbreviations in the text count as their long forms: "MAS i 17 kommuner" counts
+        "medicinskt ansvariga"."""
+        if self.glossary is not None:
+            text = self.glossary.explain_in(text)
         return answer_type_missing(question, text, self._context(source.chunk)) is not None
 
     def _known_word(self, word: str) -> bool:
@@ -517,9 +521,11 @@ class Assistant:
             # a later part that points back ("..., och hur fördelas de?") is about the part before
             leans = True if i and refers_back(part) else None
             prepared = self.prepare(part, [*turns, *(Turn("user", p) for p in parts[:i])], documents, leans)
-            if leans and answers[-1].abstained:
+            counted = counted_nouns(parts[i - 1]) if i else []
+            if leans and answers[-1].abstained and counted and _PLURAL_BACK.search(part):
                 # "Hur många ledamöter har VIS, och hur fördelas de?": no count of them was found
-                prepared.leans_on_unanswered = query_stems(counted_nouns(parts[i - 1]))
+                # (the counted thing, its abbreviation too: "medicinskt ansvariga" is "MAS")
+                prepared.leans_on_unanswered = self.question_stems(" ".join(counted))
             retrieved = time.perf_counter()
             answers.append(self.compose(prepared, audience))
             spent["retrieval"] += retrieved - started
@@ -546,9 +552,9 @@ class Assistant:
         off_topic = abstains_regardless(evidence, self.settings.assistant)
         if first is not None and prepared.leans_on_unanswered:
             said = set().union(*(u.stems for u in first.units))
-            # the documents do not count what the earlier part asked about, and this answer is
-            # not about it either
-            off_topic = off_topic or coverage(prepared.leans_on_unanswered, said, self.idf) < 0.5
+            # the documents do not count what the earlier part asked about, and this answer does
+            # not speak of it either
+            off_topic = off_topic or not said.intersection(prepared.leans_on_unanswered)
         limit = self.model.threshold if threshold is None else threshold
         if first is None or off_topic or confidence < limit:
             return Answer(
@@ -743,9 +749,19 @@ def merge_answers(parts: Sequence[str], answers: Sequence[Answer]) -> Answer:
     citations: list[Citation] = []
     numbers: dict[tuple[str, str], int] = {}
     texts: list[str] = []
+    shown = ""  # the words already given, without citation marks
     for answer in answered:
+        # a paragraph an earlier part already gave is not given again ("vem är samordnande
+        # vårdcentral i Nacka, och vad ska de göra?" may find the same clause twice)
+        paras = [para for para in answer.answer.split("\n\n") if not (_plain(para) and _plain(para) in shown)]
+        if not paras:
+            continue
+        shown += " " + " ".join(_plain(para) for para in paras)
+        used = {int(n) for para in paras for n in re.findall(r"\[(\d+)\]", para)}
         mapping: dict[int, int] = {}
         for citation in answer.citations:
+            if citation.n not in used:
+                continue
             key = (citation.document, citation.anchor)
             if key not in numbers:
                 numbers[key] = len(citations) + 1
@@ -755,7 +771,7 @@ def merge_answers(parts: Sequence[str], answers: Sequence[Answer]) -> Answer:
                 kept.quotes.extend(q for q in citation.quotes if q not in kept.quotes)
             mapping[citation.n] = numbers[key]
         texts.append(
-            re.sub(r"\[(\d+)\]", lambda m, mp=mapping: f"[{mp.get(int(m[1]), m[1])}]", answer.answer)
+            re.sub(r"\[(\d+)\]", lambda m, mp=mapping: f"[{mp.get(int(m[1]), m[1])}]", "\n\n".join(paras))
         )
     notes += [PART_UNANSWERED_NOTE.format(part=p) for p, a in zip(parts, answers, strict=True) if a.abstained]
     return Answer(
@@ -767,6 +783,11 @@ def merge_answers(parts: Sequence[str], answers: Sequence[Answer]) -> Answer:
         citations=citations,
         notes=notes,
     )
+
+
+def _plain(text: str) -> str:
+    """An answer's words without its citation marks and line breaks."""
+    return " ".join(re.sub(r"\s*\[\d+\]", "", text).split())
 
 
 def cite(n: int, source: Source, quote: str, quotes: list[str] | None = None) -> Citation:
@@ -808,6 +829,8 @@ def abstains_regardless(evidence: Evidence, settings: AssistantSettings) -> bool
     )
 
 
+# A pronoun for things counted in the part before ("..., och hur fördelas de?"); not "det".
+_PLURAL_BACK = re.compile(r"\b(de|dem|dom|dessa|deras)\b", re.IGNORECASE)
 # A question about a document's own date, which its letterhead gives ("Nacka Kommun 2022-03-16").
 _DOCUMENT_DATE_ASKED = re.compile(
     r"\b(skriven|skrivet|skrevs|daterad|dateras|publicerad\w*|utgiven|kom ut|gammal|dokumentets)\b"

@@ -242,6 +242,17 @@ def test_a_question_of_two_questions_answers_each_with_its_own_source(assistant:
         "och hur fördelas de mellan regionen och kommunerna?"
     )
     assert members.abstained and members.citations == []
+    # ... but "det" points back to nothing counted, and an abbreviation counts as its long form
+    # ("MAS i 17 kommuner" counts "medicinskt ansvariga sjuksköterskor")
+    survey = assistant.ask(
+        "Hur många medicinskt ansvariga sjuksköterskor svarade på enkäten i Äldrecentrums rapport, "
+        "och hur hög blev den?"
+    )
+    assert not survey.abstained and "17" in survey.answer and "74" in survey.answer
+    # a paragraph one part gave is not given again by the next
+    paragraphs = [p for a in (survey, both) for p in a.answer.split("\n\n")]
+    assert len(paragraphs) == len(set(paragraphs))
+    assert survey.answer.count("svarsfrekvens = 74") == 1
 
 
 @pytest.mark.parametrize(
