@@ -110,9 +110,16 @@ def without_soft_breaks(lines: list[Line]) -> list[Line]:
     for i, line in enumerate(lines):
         if not line.text and out and out[-1].text and not _SENTENCE_END.search(out[-1].text):
             following = next((other.text for other in lines[i + 1 :] if other.text), "")
-            # "... för personer i personlig assistans eller" / "" / "LSS-boende": an item cut
-            # after a word that leads on carries on whatever the case of the next line
-            if following[:1].islower() or (_leads_on(out[-1].text) and not _BULLET.match(following)):
+            # "- ... för personer i personlig assistans eller" / "" / "LSS-boende": a list item cut
+            # after a word that leads on carries on whatever the case of the next line (in prose
+            # such a cut is more often a diagram's box dropped into the sentence)
+            start = len(out) - 1
+            while start > 0 and out[start - 1].text:
+                start -= 1
+            in_item = bool(_BULLET.match(out[start].text))
+            if following[:1].islower() or (
+                in_item and _leads_on(out[-1].text) and not _BULLET.match(following)
+            ):
                 continue
         out.append(line)
     return out

@@ -163,6 +163,10 @@ def test_a_list_item_cut_after_a_word_that_leads_on_carries_on_and_is_no_heading
         items = [line for line in chunks[0].text.split("\n") if line.startswith("- ")]
         assert items[1].endswith("personlig assistans eller LSS-boende")
         assert items[2] == "- Samverkan kring palliativ vård"
+    # in prose such a cut is a diagram's box dropped into the sentence: it is not glued on
+    prose = "1. Uppföljning\n\nUppföljning som uteblir ger minskad tilltro till\n\nBeslut i VIS\n\nsamverkan."
+    chunk = chunk_sections(segment(_pages(prose)), META, IngestSettings())[0]
+    assert "tilltro till\n\nBeslut i VIS" in chunk.text
 
 
 def test_slugify() -> None:
