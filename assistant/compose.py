@@ -33,7 +33,7 @@ _BOUNDARY = re.compile(r"(?<=[.!?])\s+(?=[A-ZÅÄÖ0-9\"”(])")
 _MONTHS = "januari|februari|mars|april|maj|juni|juli|augusti|september|oktober|november|december"
 _DATE = re.compile(
     rf"\b(19|20)\d\d-\d\d-\d\d\b|\b\d{{1,2}}\s+({_MONTHS})(\s+(19|20)\d\d)?\b"
-    rf"|\b({_MONTHS})\s+(19|20)\d\d\b|\b(19|20)\d\d\b",
+    rf"|\b({_MONTHS})\s+(19|20)\d\d\b|\b(?<![:/])(19|20)\d\d\b(?![:/]\d)",  # not "SFS 2001:453"
     re.IGNORECASE,
 )
 _MONTH = re.compile(rf"\b({_MONTHS}|årsskifte\w*|vecka \d+)\b", re.IGNORECASE)
@@ -694,11 +694,20 @@ def _municipality_pattern() -> re.Pattern[str]:
     )
 
 
-_RELATIVE_TIME = re.compile(
-    r"\b(efter|före|innan|inom|senast|i samband med|vid|när|inför|tills|under|varje|årlig\w*|"
-    r"tidigast|i början av|i slutet av)\b",
-    re.IGNORECASE,
+# A time given relative to something: "efter ikraftträdandet", "inför varje år"; "vid", "när" and
+# "under" also tell of an occasion or a place in a text ("Vid workshopen framfördes ...").
+_FIRM_TIME = (
+    r"efter|före|innan|inom|senast|i samband med|inför|tills|varje|årlig\w*|tidigast|i början av|i slutet av"
 )
+_RELATIVE_TIME = re.compile(rf"\b({_FIRM_TIME}|vid|när|under)\b", re.IGNORECASE)
+_TELLS_WHEN = re.compile(rf"\b({_FIRM_TIME})\b", re.IGNORECASE)
+
+
+def tells_when(text: str) -> bool:
+    """Whether a text gives a time: a date, month or year, a duration, or a firm relative time."""
+    return type_match("when", text) or bool(_DURATION.search(text) or _TELLS_WHEN.search(text))
+
+
 _MUNICIPALITY_ASKED = re.compile(r"\bvilk(en|a) (kommun|kommuner|stadsdel|stadsdelar)\b")
 # A day asked for ("vilket datum", "vilken dag") and a day given: "2022-07-01", "den 14 oktober".
 _DAY_ASKED = re.compile(r"\b(vilket datum|vilken dag|vilka datum)\b")

@@ -32,6 +32,7 @@ from assistant.compose import (
     question_type,
     select_units,
     split_units,
+    tells_when,
     type_match,
 )
 from assistant.confidence import Evidence, load_model
@@ -341,13 +342,25 @@ class Assistant:
         def lacks(sel: Selection) -> bool:
             return self._lacks_asked(prepared.question, " ".join(u.text for u in sel.units), sel.source)
 
-        if selections and lacks(selections[0]):
+        # the question's rarest word the documents use ("workshop" in "när hölls workshopen?")
+        known = [s for s in stems if self.idf.df.get(s)]
+        rarest = max(known, key=self.idf, default=None)
+
+        def dated(sel: Selection) -> bool:
+            """Whether its sentences tell when, and of what the question names most rarely."""
+            said = set().union(*(u.stems for u in sel.units))
+            return tells_when(" ".join(u.text for u in sel.units)) and (rarest is None or rarest in said)
+
+        # "När var workshopen?": "Vid workshopen framfördes ..." tells of it, a date tells when
+        undated = qtype == "when" and bool(selections) and not dated(selections[0])
+        if selections and (lacks(selections[0]) or undated):
             named = [fold(a) for a in re.findall(r"\b[A-ZÅÄÖ]{2,}\b", prepared.question)]
             for i, sel in enumerate(selections[1:3], start=1):
                 context = fold(self._context(sel.source.chunk))
                 if (
                     _substantive(sel, prepared.question)
                     and not lacks(sel)
+                    and (dated(sel) or not undated)
                     and all(re.search(rf"\b{re.escape(a)}\b", context) for a in named)
                 ):  # and it is about what the question names ("VIS", "HÖK"), not a namesake
                     selections.insert(0, selections.pop(i))

@@ -154,6 +154,14 @@ def test_a_definition_by_a_named_source_is_about_the_term_not_the_source(assista
     assert "rekommenderar" not in answer.answer
 
 
+def test_a_when_question_is_answered_by_a_clause_that_gives_the_time(assistant: Assistant) -> None:
+    # the best-matching clause tells of the workshop ("Vid workshopen framfördes ...") without a
+    # date; the one that dates it answers
+    answer = assistant.ask("när hölls workshopen om överenskommelserna?")
+    assert not answer.abstained and "2 december 2019" in answer.answer
+    assert _ids(answer)[0] == "skr-stod-lagstadgade-overenskommelser#inledning"
+
+
 def test_a_municipality_the_documents_never_name(assistant: Assistant) -> None:
     # asked to name the one in Huddinge: the documents only say how every municipality chooses
     assert assistant.ask("vilken vårdcentral är samordnande i Huddinge?").abstained

@@ -142,6 +142,15 @@ def test_answer_type_missing(question: str, text: str, missing: str | None) -> N
     assert answer_type_missing(question, text) == missing
 
 
+def test_what_tells_when() -> None:
+    from assistant.compose import tells_when, type_match
+
+    assert not type_match("when", "enligt socialtjänstlagen (SFS 2001:453) och prop. 2008/09:193")
+    assert type_match("when", "Lagen trädde i kraft 2010.") and type_match("when", "under våren 2014")
+    assert tells_when("Cirka ett år efter ikraftträdandet.") and tells_when("Den gäller tills vidare.")
+    assert not tells_when("Vid workshopen framfördes ett antal förslag.")
+
+
 def _source(text: str, heading: str = "H") -> Source:
     chunk = Chunk(
         doc_id="d",
