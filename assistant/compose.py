@@ -734,6 +734,13 @@ _NOT_AN_ACTION = frozenset(
     "ar e var blir blev ska skall kan kunde far fick bor maste gor gjorde gar gick har hade funkar "
     "fungerar ser sag manga mycket lange ofta".split()
 )
+# An IT system, program or service asked for by name ("vilket journalsystem ska vi använda?",
+# "vilken AI-tjänst användes?"): a name ("WebCare", "TakeCare") the question does not already say.
+_SYSTEM_ASKED = re.compile(
+    r"\bvilk(et|en|a) [\w-]*(system|program|app|appar|applikation\w*|verktyg|plattform\w*|tjanst|tjanster|"
+    r"databas\w*)\b"
+)
+_NAME = re.compile(r"(?<![.!?:]\s)(?<!^)\b[A-ZÅÄÖ][\wåäöÅÄÖ-]*[A-ZÅÄÖa-zåäö]\b")
 # "När är nästa möte?": a coming event has a date, not "ett par möten per år".
 _NEXT_ASKED = re.compile(r"\bnasta\b")
 # A body that decides ("kommunstyrelsen", "Storsthlms styrelse", "äldrenämnden", "VIS politiska
@@ -782,11 +789,12 @@ def is_sentence(text: str) -> bool:
 
 def answer_type_missing(question: str, text: str, context: str = "") -> str | None:
     """The kind of thing the question asks for that `text` lacks: "money", "contact", "action"
-    (what "hur gör man X" does), "person" (a name), "count", "amount", "frequency", "time",
-    "duration", "municipality", "actor" (the deciding body a "när" question names); or that
-    neither `text` nor its clause and document (`context`) have: "place" (a region or town outside
-    the county that the question names, or one of its municipalities when the question asks to name
-    one thing or a figure there), "year" (a year it names). None when nothing is missing."""
+    (what "hur gör man X" does), "name" (of a system), "person" (a name), "count", "amount",
+    "frequency", "time", "duration", "municipality", "actor" (the deciding body a "när" question
+    names); or that neither `text` nor its clause and document (`context`) have: "place" (a region
+    or town outside the county that the question names, or one of its municipalities when the
+    question asks to name one thing or a figure there), "year" (a year it names). None when nothing
+    is missing."""
     q = fold(question)
     where = fold(f"{text} {context}")
     if any(not re.search(rf"\b{re.escape(p)}", where) for p in places_named(question)):
@@ -804,6 +812,8 @@ def answer_type_missing(question: str, text: str, context: str = "") -> str | No
         action = stem_tokens(how_to.group(1))[0]
         if len(action) >= 3 and not any(w.startswith((action, f"an{action}")) for w in words(text)):
             return "action"  # "hur loggar man in i WebCare?" and nothing about logging in
+    if _SYSTEM_ASKED.search(q) and not any(fold(m.group(0)) not in q for m in _NAME.finditer(text)):
+        return "name"  # "vilket journalsystem ska vi använda?" and "journalsystemen måste samordnas"
     if _PERSON_ASKED.search(q) and not _PERSON_NAME.search(text):
         return "person"  # "vem är ordförande i VIS just nu?" and "den politiska styrgruppen beslutar"
     nouns = counted_nouns(question)

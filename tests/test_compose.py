@@ -85,6 +85,10 @@ def test_counted_nouns(question: str, nouns: list[str]) -> None:
         ("hur söker man färdtjänst?", "Färdtjänst ansöks hos regionen.", None),
         ("hur rapporterar man ett problem?", "Kommunerna rapporterar problem till Storsthlm.", None),
         ("hur ska vi göra?", "Kommunerna rapporterar problem till Storsthlm.", None),
+        # a system's name, not one the question already says
+        ("vilket journalsystem ska vi använda?", "Journalsystemen måste samordnas.", "name"),
+        ("vilket journalsystem ska vi använda?", "I hemtjänsten används WebCare.", None),
+        ("Vilken AI-tjänst användes?", "Analysen gjordes delvis med stöd av generativ AI.", "name"),
         # a person's name
         ("vem e ordförande i VIS just nu?", "Den politiska styrgruppen lämnar en rekommendation.", "person"),
         ("Vem var projektledare för översynen?", "Åtgärderna leds av en ansvarig projektledare.", "person"),
