@@ -21,6 +21,7 @@ from assistant.compose import (
     SPECIFIC_KINDS,
     Idf,
     Selection,
+    Unit,
     answer_type_missing,
     counted_nouns,
     coverage,
@@ -28,6 +29,7 @@ from assistant.compose import (
     definition_target,
     is_sentence,
     municipalities_not_covered,
+    places_named,
     query_stems,
     question_type,
     select_units,
@@ -332,6 +334,16 @@ class Assistant:
             sel = select_units(source, stems, qtype, self.idf, max_words, qtype == "list", carried, counted)
             if sel is not None:
                 selections.append(sel)
+        places = places_named(prepared.question)
+        if places:
+            # "Vad säger Östergötlands överenskommelse om ...?": only what is said in a paragraph
+            # that names Östergötland (and something else the question asks) is about it, not the
+            # next paragraph on Skåne. When no clause has such a paragraph, they stay as they are
+            # and the place check finds them lacking.
+            own = query_stems(content_words(prepared.question))  # not the glossary's words
+            topic = [s for s in own if s not in set(query_stems(places))]
+            about = [a for a in (_about_places(sel, places, topic) for sel in selections) if a]
+            selections = about or selections
         # A clause whose best words are a fragment ("Nacka Kommun 2022-03-16", a letterhead under
         # a heading) does not answer anything; clauses with sentences go first.
         selections.sort(key=lambda sel: not _substantive(sel, prepared.question))
@@ -796,6 +808,23 @@ def merge_answers(parts: Sequence[str], answers: Sequence[Answer]) -> Answer:
         citations=citations,
         notes=notes,
     )
+
+
+def _about_places(selection: Selection, places: list[str], topic: list[str]) -> Selection | None:
+    """The selection with only its units that share a `topic` stem and stand in a paragraph that
+    names one of `places` (folded); None when no unit does."""
+    blocks = re.split(r"(\n+)", selection.source.chunk.text)
+
+    def names(unit: Unit) -> bool:
+        paragraph = fold(blocks[unit.paragraph]) if unit.paragraph < len(blocks) else ""
+        return bool(unit.stems.intersection(topic)) and any(
+            re.search(rf"\b{re.escape(p)}", paragraph) for p in places
+        )
+
+    units = [u for u in selection.units if names(u)]
+    if not units:
+        return None
+    return replace(selection, units=units, extra=[u for u in selection.extra if names(u)])
 
 
 def _plain(text: str) -> str:

@@ -162,6 +162,25 @@ def test_a_when_question_is_answered_by_a_clause_that_gives_the_time(assistant: 
     assert _ids(answer)[0] == "skr-stod-lagstadgade-overenskommelser#inledning"
 
 
+@pytest.mark.parametrize(
+    "question",
+    [
+        "vad står det om ersättning i Östergötlands överenskommelse?",
+        "Hur är hemsjukvården reglerad i Östergötland?",
+    ],
+)
+def test_a_region_outside_the_county_is_answered_only_from_what_is_said_of_it(
+    assistant: Assistant, question: str
+) -> None:
+    # the review's clause on other counties goes on from Östergötland to Skåne's agreement on
+    # "ersättning av hälso- och sjukvårdsinsatser i hemmet": that is not Östergötland's
+    answer = assistant.ask(question)
+    assert answer.abstained or "Östergötland" in answer.answer
+    assert "asylsökande" not in answer.answer and "Skåne" not in answer.answer
+    for citation in answer.citations:
+        assert "Östergötland" in citation.text
+
+
 def test_a_municipality_the_documents_never_name(assistant: Assistant) -> None:
     # asked to name the one in Huddinge: the documents only say how every municipality chooses
     assert assistant.ask("vilken vårdcentral är samordnande i Huddinge?").abstained
