@@ -54,7 +54,7 @@ from assistant.types import AUDIENCES, Answer, Citation, Source, Turn
 from avtal.errors import AvtalError
 from avtal.privacy import MASK, mask_personal_ids
 from avtal.settings import AssistantSettings, Settings
-from index.lexical import STOP_WORDS, fold, stem_tokens
+from index.lexical import STOP_WORDS, fold, stem_tokens, words
 
 if TYPE_CHECKING:
     from assistant.glossary import Glossary
@@ -347,6 +347,15 @@ class Assistant:
         # A clause whose best words are a fragment ("Nacka Kommun 2022-03-16", a letterhead under
         # a heading) does not answer anything; clauses with sentences go first.
         selections.sort(key=lambda sel: not _substantive(sel, prepared.question))
+
+        # A follow-up asks for something new: a clause whose sentences repeat the point the last
+        # answer opened with ("I Nacka är det Boo vårdcentral ..." before "och vad ska dom göra
+        # då?") goes after those that do not. Only its first sentence counts: what the answer
+        # went on to show as context may be just what the follow-up asks for.
+        last = next((t.content for t in reversed(prepared.history) if t.role == "assistant"), "")
+        if prepared.query.followup and last:
+            said = _content_stems(re.split(r"(?<=[.!?])\s+", last.strip())[0])
+            selections.sort(key=lambda sel: _repeats(sel, said))
 
         # "Hur många ledamöter ...?": when the best clause's sentences lack what is asked for (a
         # count, an amount, a contact detail) and one of the next two clauses has it, that one
@@ -825,6 +834,21 @@ def _about_places(selection: Selection, places: list[str], topic: list[str]) -> 
     if not units:
         return None
     return replace(selection, units=units, extra=[u for u in selection.extra if names(u)])
+
+
+def _content_stems(text: str) -> set[str]:
+    return {
+        stem for word in words(text) if word not in STOP_WORDS and len(word) > 2 for stem in stem_tokens(word)
+    }
+
+
+def _repeats(selection: Selection, said: set[str]) -> bool:
+    """Whether most of a selection's sentences say again what `said` (stems) said."""
+    repeated = 0
+    for unit in selection.units:
+        stems = _content_stems(unit.text)
+        repeated += len(stems) >= 3 and len(stems & said) >= 0.6 * len(stems)
+    return repeated * 2 > len(selection.units)
 
 
 def _plain(text: str) -> str:

@@ -37,14 +37,15 @@ _FOLLOWUP_REFERENCE = re.compile(
     re.IGNORECASE,
 )
 _PRONOUN = re.compile(rf"\b({_REFERRING})\b", re.IGNORECASE)
-# Question words carry no topic: they are not searched for, nor counted as content.
+# Question words carry no topic: they are not searched for, nor counted as content. Not "stod":
+# folded, it is "stöd" (support) too.
 QUESTION_WORDS = frozenset(
     fold(w)
     for w in (
         "vem vilka vilken vilket vad var hur när varför vart vems "
-        "finns gäller står stå stod säger betyder menas innebär göra gör görs får måste kunna kan "
+        "finns gäller står stå säger betyder menas innebär göra gör görs får måste kunna kan "
         "ska skall behöver enligt dokumenten dokumentet riktlinjen överenskommelsen egentligen "
-        "nån något några någon man jag vi ni du typ liksom alltså asså ok okej hej tack snälla "
+        "nån nåt nånting något några någon man jag vi ni du typ liksom alltså asså ok okej hej tack snälla "
         "många mycket stor stort länge lång långt ofta per dom min mitt mina e funkar funka "
         "skulle egentligen exakt ungefär sen faktiskt va"
     ).split()

@@ -124,6 +124,25 @@ def test_followup_detection() -> None:
     assert new.followup and "samordnande" in new.carried and "Vårdcentralerna utser" not in new.carried
 
 
+def test_a_followup_is_answered_by_what_the_last_answer_did_not_say(assistant: Assistant) -> None:
+    talk = [
+        {"role": "user", "content": "vilken vårdcentral är samordnande i nacka?"},
+        {"role": "assistant", "content": "I Nacka är det Boo vårdcentral som är samordnande vårdcentral."},
+    ]
+    # Nacka's clause says again who it is; the guideline's clause says what it does
+    answer = assistant.ask("vad gör dom?", history=talk)
+    assert _ids(answer)[0] == "riktlinje-hok-2022#7.1.2"
+    # "stöd" is a word of its own, not the folded past tense of "stå"; "nåt" carries no topic
+    support = assistant.ask(
+        "får dom nåt stöd?",
+        history=[
+            {"role": "user", "content": "vad ska kommunens samordnande funktion göra?"},
+            {"role": "assistant", "content": "Vara kontaktperson och delta i lokala samverkansmöten."},
+        ],
+    )
+    assert "erbjuder kommunerna länsövergripande samordnande stöd" in support.answer
+
+
 def test_a_followup_that_names_a_new_thing_is_not_drawn_back_to_the_last_answer(assistant: Assistant) -> None:
     first = "Vem beslutar om länsgemensamma riktlinjer?"
     earlier = assistant.ask(first)
