@@ -64,7 +64,7 @@ class Unit:
     kind: str  # "sentence" | "item" | "lead" (a sentence that introduces a list)
     stems: set[str] = field(default_factory=set)
     noise: bool = False  # OCR'd diagram text, not prose: never shown as an answer
-    paragraph: int = 0  # the line (paragraph or list item) of the clause text the unit is on
+    paragraph: int = 0  # the line (paragraph or list item) it is on: an index of `lines_of(text)`
     # the unit gives the date/number/frequency asked for and an earlier unit says what of: the
     # sentence before it ("Personer som missbrukar ... (5 kap. 9 a § SoL)." then "Lagstadgat sedan
     # 2013.") or its paragraph's first ("I Skånes län finns ... Därtill finns det åtta ..."); the
@@ -124,11 +124,16 @@ def _numbered_spans(block: str, start: int = 0) -> list[tuple[int, int]]:
     return spans
 
 
+def lines_of(text: str) -> list[str]:
+    """A clause text's lines and the line breaks between them; `Unit.paragraph` indexes it."""
+    return re.split(r"(\n+)", text)
+
+
 def split_units(text: str) -> list[Unit]:
     """Sentences and list items of a clause text, as exact spans."""
     units: list[Unit] = []
     offset = 0
-    for paragraph, block in enumerate(re.split(r"(\n+)", text)):
+    for paragraph, block in enumerate(lines_of(text)):
         if not block.strip() or block.startswith("\n"):
             offset += len(block)
             continue

@@ -28,6 +28,7 @@ from assistant.compose import (
     defined_terms,
     definition_target,
     is_sentence,
+    lines_of,
     municipalities_not_covered,
     places_named,
     query_stems,
@@ -822,7 +823,7 @@ def merge_answers(parts: Sequence[str], answers: Sequence[Answer]) -> Answer:
 def _about_places(selection: Selection, places: list[str], topic: list[str]) -> Selection | None:
     """The selection with only its units that share a `topic` stem and stand in a paragraph that
     names one of `places` (folded); None when no unit does."""
-    blocks = re.split(r"(\n+)", selection.source.chunk.text)
+    blocks = lines_of(selection.source.chunk.text)
 
     def names(unit: Unit) -> bool:
         paragraph = fold(blocks[unit.paragraph]) if unit.paragraph < len(blocks) else ""
@@ -837,6 +838,7 @@ def _about_places(selection: Selection, places: list[str], topic: list[str]) -> 
 
 
 def _content_stems(text: str) -> set[str]:
+    """Stems of a text's words that carry content (no stop words, three letters or more)."""
     return {
         stem for word in words(text) if word not in STOP_WORDS and len(word) > 2 for stem in stem_tokens(word)
     }
