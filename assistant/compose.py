@@ -8,6 +8,7 @@ the per-question cost stays at a few milliseconds.
 from __future__ import annotations
 
 import bisect
+import datetime as dt
 import json
 import math
 import re
@@ -31,9 +32,11 @@ _ABBREV_END = re.compile(
 )
 _BOUNDARY = re.compile(r"(?<=[.!?])\s+(?=[A-ZÅÄÖ0-9\"”(])")
 _MONTHS = "januari|februari|mars|april|maj|juni|juli|augusti|september|oktober|november|december"
+# A year, not a law's number ("SFS 2001:453", "prop. 2008/09:193").
+_A_YEAR = r"\b(?<![:/])(19|20)\d\d\b(?![:/]\d)"
 _DATE = re.compile(
     rf"\b(19|20)\d\d-\d\d-\d\d\b|\b\d{{1,2}}\s+({_MONTHS})(\s+(19|20)\d\d)?\b"
-    rf"|\b({_MONTHS})\s+(19|20)\d\d\b|\b(?<![:/])(19|20)\d\d\b(?![:/]\d)",  # not "SFS 2001:453"
+    rf"|\b({_MONTHS})\s+(19|20)\d\d\b|{_A_YEAR}",
     re.IGNORECASE,
 )
 _MONTH = re.compile(rf"\b({_MONTHS}|årsskifte\w*|vecka \d+)\b", re.IGNORECASE)
@@ -748,6 +751,7 @@ _SYSTEM_ASKED = re.compile(
 _NAME = re.compile(r"(?<![.!?:]\s)(?<!^)\b[A-ZÅÄÖ][\wåäöÅÄÖ-]*[A-ZÅÄÖa-zåäö]\b")
 # "När är nästa möte?": a coming event has a date, not "ett par möten per år".
 _NEXT_ASKED = re.compile(r"\bnasta\b")
+_YEAR_NOT_LAW = re.compile(_A_YEAR)
 # A body that decides ("kommunstyrelsen", "Storsthlms styrelse", "äldrenämnden", "VIS politiska
 # styrgrupp"): when the question asks when it did something, a date of another body's decision
 # does not answer ("kommunstyrelsen" is not "styrelse").
@@ -780,6 +784,14 @@ def municipalities_not_covered(question: str, where: str) -> list[str]:
     return [
         n for n in dict.fromkeys(named) if n != "stockholm" and not re.search(rf"\b{re.escape(n)}", where)
     ]
+
+
+def _coming_date(text: str) -> bool:
+    """Whether a text gives a date of this year or later: the time of a coming event ("nästa
+    möte"), not one the documents report as past."""
+    this_year = dt.date.today().year
+    years = [int(m.group(0)[-4:]) for m in _YEAR_NOT_LAW.finditer(text)]
+    return any(year >= this_year for year in years)
 
 
 def _bodies(folded: str) -> list[str]:
@@ -838,8 +850,8 @@ def answer_type_missing(question: str, text: str, context: str = "") -> str | No
     if _DAY_ASKED.search(q) and not _DAY_DATE.search(text):
         return "time"  # "Vilket datum fattades beslutet?" and only "under 2025"
     when = question_type(question) == "when" or _DAY_ASKED.search(q)
-    if when and _NEXT_ASKED.search(q) and not type_match("when", text):
-        return "time"  # "När är nästa samverkansmöte?" and "vi har ett par möten per år"
+    if when and _NEXT_ASKED.search(q) and not _coming_date(text):
+        return "time"  # "När är nästa samverkansmöte?" and "vi har ett par möten per år" or "våren 2013"
     bodies = set(_bodies(q))
     dated = [u.text for u in split_units(text) if type_match("when", u.text)]
     if when and bodies and dated and not any(bodies <= set(_bodies(fold(d))) for d in dated):

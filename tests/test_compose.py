@@ -96,7 +96,8 @@ def test_counted_nouns(question: str, nouns: list[str]) -> None:
         ("Vem är kontaktperson för samverkan?", "Kommunens samordnande funktion är kontaktperson.", None),
         # a coming event has a date
         ("När är nästa samverkansmöte?", "Mötet hålls när vårdcentralen kallar.", "time"),
-        ("När är nästa uppföljning?", "Nästa uppföljning görs i mars 2024.", None),
+        ("När är nästa uppföljning?", "Nästa uppföljning görs i mars 2099.", None),
+        ("när e nästa samverkansmöte?", "Rutinerna förtydligades våren 2013.", "time"),  # a past date
         # the date of another body's decision
         (
             "Vilket datum beslutade kommunstyrelsen att anta HÖK?",
