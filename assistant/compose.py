@@ -633,9 +633,13 @@ def _is_count(token: str, text: str) -> bool:
 
 
 _HOW_MANY = re.compile(r"\bhur manga ((?:\w+ ){0,2}\w+)")
-_NOT_COUNTED = frozenset(
-    "har hade finns fanns ar var kan ska skall far fick gav ger blir blev behover maste som av de den det "
-    "dom vi ni man gang ganger procent vill ville bor borde kommer skulle brukar".split()
+# Auxiliary and modal verbs (folded): no counted thing after "hur många", no action after "hur".
+_AUXILIARIES = frozenset(
+    "ar e var har hade kan kunde ska skall far fick blir blev maste bor borde vill ville kommer skulle "
+    "brukar behover".split()
+)
+_NOT_COUNTED = _AUXILIARIES | frozenset(
+    "finns fanns gav ger som av de den det dom vi ni man gang ganger procent".split()
 )
 _MONEY_ASKED = re.compile(
     r"\b(vad|hur mycket) (kostar|kostade|kommer .* kosta|tjanar)\b|\bhur (mycket|stor\w*) "
@@ -738,9 +742,8 @@ _PERSON_NAME = re.compile(r"(?<![.!?:]\s)(?<!^)\b[A-ZÅÄÖ][a-zåäöé]+ (?:[A
 # "Hur loggar man in i WebCare?", "hur söker man färdtjänst?": how to do something; an answer that
 # never speaks of doing it ("logga", "söka", "ansökan") does not tell how.
 _HOW_TO = re.compile(rf"^{_FILLERS}hur (\w+) (man|jag|vi|ni|dom|de)\b")
-_NOT_AN_ACTION = frozenset(
-    "ar e var blir blev ska skall kan kunde far fick bor maste gor gjorde gar gick har hade funkar "
-    "fungerar ser sag manga mycket lange ofta".split()
+_NOT_AN_ACTION = _AUXILIARIES | frozenset(
+    "gor gjorde gar gick funkar fungerar ser sag manga mycket lange ofta".split()
 )
 # An IT system, program or service asked for by name ("vilket journalsystem ska vi använda?",
 # "vilken AI-tjänst användes?"): a name ("WebCare", "TakeCare") the question does not already say.
