@@ -309,6 +309,7 @@ class Idf:
             self._folded_words.update(words(f"{' '.join(chunk.heading_path)} {chunk.text}"))
         self._sorted_words = sorted(self._folded_words)
         self.max = math.log(1 + (self.n + 0.5) / 0.5)  # the IDF of a stem no clause contains
+        self._parts: dict[str, tuple[str, ...]] = {}
 
     def is_known_word(self, word: str, other_forms: bool = False) -> bool:
         """Whether a folded word occurs in the corpus: as itself, by its stem, or as a compound of
@@ -329,6 +330,34 @@ class Idf:
             if head_known and self._is_word_or_form(tail):
                 return True
         return False
+
+    def compound_parts(self, stem: str) -> tuple[str, ...]:
+        """The stems of the two corpus words a stem no clause has is composed of
+        ("egenvardsoverenskomm" -> "egenvard", "overenskomm": the documents write "överenskommelsen
+        om egenvård"); () for a corpus stem or one that is no such compound. Memoised."""
+        cached = self._parts.get(stem)
+        if cached is not None:
+            return cached
+        parts: tuple[str, ...] = ()
+        if stem not in self.known and len(stem) >= 8:
+            for cut in range(len(stem) - 4, 3, -1):  # the longest tail first: "egenvard|s|overenskomm"
+                head, tail = stem[:cut], stem[cut:]
+                head_stems = stem_tokens(head.removesuffix("s")) if len(head) >= 4 else []
+                tail_stems = stem_tokens(tail)
+                if (
+                    len(head_stems) == 1
+                    and len(tail_stems) == 1
+                    and head_stems[0] in self.known
+                    and tail_stems[0] in self.known
+                    and len(head_stems[0]) >= 4
+                    and len(tail_stems[0]) >= 4
+                ):
+                    parts = (head_stems[0], tail_stems[0])
+                    break
+        if len(self._parts) > 4096:
+            self._parts.clear()
+        self._parts[stem] = parts
+        return parts
 
     def _is_word_or_form(self, word: str) -> bool:
         return word in self._folded_words or any(s in self.known for s in stem_tokens(word))

@@ -476,8 +476,15 @@ class Assistant:
         )
 
     def _with_equivalents(self, stems: list[str], have: set[str]) -> set[str]:
-        """`have` and the question's stems that it has a one-word synonym of."""
-        return have | {s for s in stems if self._equivalents.get(s, set()) & have}
+        """`have` and the question's stems that it has a one-word synonym of, or (for a compound
+        the documents never write) both parts of: "egenvårdsöverenskommelsen" is said where
+        "överenskommelsen om egenvård" is."""
+        return have | {
+            s
+            for s in stems
+            if self._equivalents.get(s, set()) & have
+            or ((parts := self.idf.compound_parts(s)) and all(p in have for p in parts))
+        }
 
     def _context(self, chunk: Chunk) -> str:
         """A clause's text with its headings and its document's title, issuer and date: where a

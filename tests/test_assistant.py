@@ -226,6 +226,14 @@ def test_a_synonym_in_the_clause_covers_the_question_word(assistant: Assistant) 
         assert _ids(answer)[0] == "skr-stod-lagstadgade-overenskommelser#de-lagstadgade-overenskommelserna"
 
 
+def test_a_compound_the_documents_write_apart_counts_as_said(assistant: Assistant) -> None:
+    # the documents never write "egenvårdsöverenskommelsen": "Överenskommelsen om egenvård
+    # föreslås ses över för eventuell avveckling"; "läggas ner" is their "avveckling"
+    answer = assistant.ask("Ska egenvårdsöverenskommelsen läggas ner?")
+    assert not answer.abstained and "avveckling" in answer.answer
+    assert _ids(answer)[0] == "oversyn-overenskommelser#ny-struktur-med-farre-overenskommelser"
+
+
 def test_a_municipality_is_named_in_the_note_as_the_question_writes_it() -> None:
     from assistant.core import _as_written
 

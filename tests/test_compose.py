@@ -579,6 +579,23 @@ def test_known_words_include_compounds_and_other_forms_of_corpus_words() -> None
     assert not idf.is_known_word("jamka", other_forms=True)  # too short to be read as another form
 
 
+def test_a_compound_the_documents_write_apart_has_its_two_words_as_parts() -> None:
+    from assistant.compose import Idf
+    from index.lexical import stem_tokens
+
+    text = "Överenskommelsen om egenvård ses över. Spel om pengar och beroende ingår."
+    idf = Idf([_source(text).chunk])
+    (compound,) = stem_tokens("egenvårdsöverenskommelsen")
+    assert compound not in idf.known
+    assert idf.compound_parts(compound) == (*stem_tokens("egenvård"), *stem_tokens("överenskommelsen"))
+    assert idf.compound_parts(*stem_tokens("spelberoende")) == (
+        *stem_tokens("spel"),
+        *stem_tokens("beroende"),
+    )
+    assert idf.compound_parts(*stem_tokens("egenvård")) == ()  # a corpus word is no compound
+    assert idf.compound_parts(*stem_tokens("semesterdagar")) == ()  # parts the corpus lacks
+
+
 def test_a_letterhead_date_answers_only_the_documents_own_date() -> None:
     from assistant.core import _substantive_text
 

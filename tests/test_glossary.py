@@ -330,3 +330,12 @@ def test_expansion_only_where_the_documents_use_other_words() -> None:
     assert "stötta" not in plain and "ge stöd" not in plain
     # the documents spell SÄBO out more often than they abbreviate it: the long form joins
     assert "särskilt boende" in glossary.expand_query("vad gäller på säbo?")
+
+
+def test_staff_words_for_ending_an_agreement_find_the_documents_word() -> None:
+    # "Ska egenvårdsöverenskommelsen försvinna / tas bort?": the documents say "avveckling"
+    glossary = Glossary.build(
+        [chunk("d", "a", "Överenskommelsen om egenvård föreslås ses över för avveckling.")]
+    )
+    for question in ("Ska egenvårdsöverenskommelsen försvinna?", "Ska den tas bort?", "Ska den läggas ner?"):
+        assert "avveckling" in glossary.expand_query(question)
