@@ -50,8 +50,8 @@ _FREQUENCY = re.compile(
     re.IGNORECASE,
 )
 _RESPONSIBILITY = re.compile(
-    r"\b(ansvar\w*|utser|utse|beslutar|beslut|fastställ\w*|ska|skall|leder|kallar|samordna\w*|"
-    r"rapporterar|följer upp|tar fram|åligger|uppdra\w*)\b",
+    r"\b(ansvar\w*|utser|utses|utse|utsedd\w*|utsågs|beslutar|beslut|fastställ\w*|ska|skall|leder|kallar|"
+    r"samordna\w*|rapporterar|följer upp|tar fram|åligger|uppdra\w*)\b",
     re.IGNORECASE,
 )
 _DEFINITION = re.compile(r"\b(avses|menas|innebär|betyder|är en|är ett|nedan kallad\w*|förkortning|=)", re.I)
@@ -177,6 +177,12 @@ def split_units(text: str) -> list[Unit]:
 
 # Words a spoken question may open with before its question word ("ok och när ...?").
 _FILLERS = r"(?:(?:och|men|sa|ok|okej|jaha|aha|hmm)[ ,]+)*"
+# Verbs of deciding and doing: "vilka utser ...?" asks who does it, not for a list of things.
+_WHO_VERBS = (
+    r"(?:utser|utsag|bestammer|bestamde|beslutar|beslutade|faststaller|faststallde|leder|ansvarar|"
+    r"ansvarade|godkanner|fattar|kallar|sammankallar|pekar ut|valjer|betalar|finansierar|utfor|"
+    r"tar fram|tog fram|har (?:det )?ansvar)"
+)
 
 
 def question_type(question: str) -> str:
@@ -201,15 +207,17 @@ def question_type(question: str) -> str:
         q,
     ):
         return "definition"
-    if re.match(rf"{_FILLERS}vems?\b", q):
-        return "who"  # "vem pekar ut vilka som sitter med ...?" asks who, not for a list
+    if re.match(rf"{_FILLERS}(vems?|vilk(a|en|et) {_WHO_VERBS})\b", q):
+        # "vem pekar ut vilka som sitter med ...?", "vilka utser kommunernas representanter?" ask
+        # who, not for a list
+        return "who"
     if re.search(
         r"\bvilka\b|\bvad (ska|bor|behover)\b|\bvad ingar\b|\bvilka uppgifter\b|\blista\b|\bvad forvantas\b"
         r"|\bvad (gor|gjorde|har) (den|det|de|dom|en|ett|kommunens|regionens)\b",
         q,
     ):
         return "list"
-    if re.search(r"\bvem\b|\bvilken (part|aktor|funktion|instans|niva)\b|\bvems\b|\bvilka ansvarar\b", q):
+    if re.search(r"\bvem\b|\bvilken (part|aktor|funktion|instans|niva)\b|\bvems\b", q):
         return "who"
     return "other"
 

@@ -212,6 +212,24 @@ def test_what_is_left_of_the_budget_shows_more_of_the_clause_but_is_not_evidence
     assert [u.text for u in sel.extra] == [units[1].text, units[3].text]
 
 
+def test_a_who_question_is_shown_the_sentence_that_names_who_appoints() -> None:
+    # "utses av" tells who, as "utser" does: with the budget left after the best sentence, the
+    # sentence that names the appointer goes before a longer one that only shares words
+    from assistant.compose import Idf, query_stems
+
+    text = (
+        "Grupperna bemannas av representanter för kommunerna och regionen. "
+        "Personer med kunskap inom kommunernas och regionens verksamheter finns att tillgå som stöd "
+        "till grupperna när det behövs för uppdraget och dess många olika delar i länet. "
+        "Kommunernas representanter utses av socialtjänstnätverket."
+    )
+    source = _source(text)
+    stems = query_stems(["kommunernas", "regionens", "representanter", "grupperna"])
+    sel = select_units(source, stems, "who", Idf([source.chunk]), 30, False)
+    assert sel is not None
+    assert "Kommunernas representanter utses av socialtjänstnätverket." in [u.text for u in sel.shown]
+
+
 @pytest.mark.parametrize(
     ("question", "kind"),
     [
@@ -226,6 +244,9 @@ def test_what_is_left_of_the_budget_shows_more_of_the_clause_but_is_not_evidence
         ("Sedan när gäller skyldigheten?", "when"),
         ("Vad bör stå i inledningen?", "list"),
         ("vem pekar ut vilka som sitter med i samrådsgrupperna?", "who"),  # who, not a list
+        ("Vilka utser kommunernas representanter i samrådsgrupperna?", "who"),  # a verb: who does it
+        ("Vilka ansvarar för uppföljningen?", "who"),
+        ("Vilka samrådsgrupper finns?", "list"),  # a noun: which of them
         ("ok och när på året samlar man in data då?", "when"),
         ("sen när är det lag på det?", "when"),
         ("hur lång tid sen var det man bestämde det?", "when"),  # how long ago: a date answers
