@@ -406,13 +406,31 @@ def _related(stem: str, have: set[str]) -> bool:
     return any((h.startswith(stem) and len(stem) >= 4) or (stem.startswith(h) and len(h) >= 4) for h in have)
 
 
+def _compound_of(stem: str, have: set[str]) -> str | None:
+    """A word of `have` that is a compound whose last part (the kind of thing it is) is `stem`:
+    "arbetsuppgifter" are "uppgifter", "hemtjänstpersonal" is "personal" (five letters or more)."""
+    if len(stem) < 5:
+        return None
+    return next((h for h in have if len(h) > len(stem) + 2 and h.endswith(stem)), None)
+
+
 def unit_coverage(stems: Sequence[str], have: set[str], idf: Idf) -> float:
-    """`coverage` for choosing sentences: a derived form of a question word counts two thirds."""
+    """`coverage` for choosing sentences: a derived form of a question word counts two thirds, and
+    so does a compound of it, weighed as the rarer of the two words (a compound of a common word
+    says little more of the question than the word would)."""
     total = sum(idf(s) for s in stems)
     if total == 0:
         return 0.0
-    got = sum(idf(s) if s in have else (2 / 3) * idf(s) if _related(s, have) else 0.0 for s in stems)
-    return got / total
+
+    def credit(stem: str) -> float:
+        if stem in have:
+            return idf(stem)
+        if _related(stem, have):
+            return (2 / 3) * idf(stem)
+        compound = _compound_of(stem, have)
+        return (2 / 3) * min(idf(stem), idf(compound)) if compound else 0.0
+
+    return sum(credit(s) for s in stems) / total
 
 
 def score_units(

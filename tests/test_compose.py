@@ -626,3 +626,24 @@ def test_a_letterhead_date_answers_only_the_documents_own_date() -> None:
     assert not _substantive_text(letterhead, "När började HÖK gälla?")
     assert _substantive_text("Det finns 17", "Hur många överenskommelser finns det?")  # a count
     assert _substantive_text("Överenskommelsen gäller från 2022-07-01.", "När började HÖK gälla?")
+
+
+def test_a_compound_of_the_question_word_counts_as_a_related_form() -> None:
+    # "arbetsuppgifter" are "uppgifter" (a Swedish compound is a kind of its last part), weighed as
+    # the rarer of the two words; a short word, or one only ending in the same letters, is not
+    from assistant.compose import Idf, query_stems, unit_coverage
+
+    chunks = [
+        _source("Arbetsuppgifter delegeras till hemtjänstpersonal.").chunk,
+        _source("Uppgifter och personal finns i regionen.").chunk,
+        _source("Vården planeras i regionen.").chunk,
+    ]
+    idf = Idf(chunks)
+
+    def cover(question_word: str, unit_word: str) -> float:
+        return unit_coverage(query_stems([question_word]), set(query_stems([unit_word])), idf)
+
+    assert cover("uppgifter", "arbetsuppgifter") == pytest.approx(2 / 3)
+    assert cover("personal", "hemtjänstpersonal") == pytest.approx(2 / 3)
+    assert cover("vård", "hemsjukvård") == 0.0  # too short to say what the compound is
+    assert cover("delegeras", "arbetsuppgifter") == 0.0
