@@ -237,7 +237,7 @@ _CUES = {
 }
 
 
-_ENUMERATOR = re.compile(r"^\s*\d{1,2}[.)](\s|$)")  # "9." before a numbered point
+_ENUMERATOR = re.compile(r"^\s*\d{1,2}[.)](\s|$)", re.MULTILINE)  # "9." before a numbered point
 _ISO_DATE = re.compile(r"\b(19|20)\d\d-\d\d-\d\d\b")
 _YEAR_IN_TEXT = re.compile(r"\b(19|20)\d\d\b")
 
@@ -725,6 +725,10 @@ def counted_nouns(question: str) -> list[str]:
             break
         if len(word) > 2:
             nouns.append(word)
+        if not word.endswith(("a", "e")):
+            # a noun ends what is counted; an adjective ("länsövergripande", "sådana") goes before
+            # one, and a verb after it is no counted thing ("hur många överenskommelser föreslår")
+            break
     return nouns[:2]
 
 
@@ -892,7 +896,7 @@ def answer_type_missing(question: str, text: str, context: str = "") -> str | No
     if _PERSON_ASKED.search(q) and not _PERSON_NAME.search(text):
         return "person"  # "vem är ordförande i VIS just nu?" and "den politiska styrgruppen beslutar"
     nouns = counted_nouns(question)
-    if nouns and not _count_of(text, nouns):
+    if nouns and not _count_of(_ENUMERATOR.sub(" ", text), nouns):  # "5. Ny indelning ..." counts nothing
         return "count"
     undated = _DAY_DATE.sub(" ", text)  # "1 mars 2013" is no amount
     if _HOW_MUCH.search(q) and not any(_is_count(t, undated) for t in words(undated)):

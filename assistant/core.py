@@ -362,7 +362,7 @@ class Assistant:
         # count, an amount, a contact detail) and one of the next two clauses has it, that one
         # answers first.
         def lacks(sel: Selection) -> bool:
-            return self._lacks_asked(prepared.question, " ".join(u.text for u in sel.units), sel.source)
+            return self._lacks_asked(prepared.question, "\n".join(u.text for u in sel.units), sel.source)
 
         # the question's rarest word the documents use ("workshop" in "när hölls workshopen?")
         known = [s for s in stems if self.idf.df.get(s)]
@@ -407,7 +407,27 @@ class Assistant:
         "medicinskt ansvariga"."""
         if self.glossary is not None:
             text = self.glossary.explain_in(text)
-        return answer_type_missing(question, text, self._context(source.chunk)) is not None
+        missing = answer_type_missing(question, text, self._context(source.chunk))
+        return missing is not None or self._other_term(question, text, source)
+
+    def _other_term(self, question: str, text: str, source: Source) -> bool:
+        """Whether the question names an abbreviation ("vad heter MAS:en i Nacka?", "... kallelsen
+        till ett SIP-möte") that neither the answer nor its clause, headings or document title
+        names, in any of its forms (and the question does not name the document by it): the answer
+        is then about something else."""
+        if self.glossary is None:
+            return False
+        where = fold(f"{text} {self._context(source.chunk)}")
+        named = named_documents(question, self._document_aliases)
+        for term in self.glossary.find(question):
+            if term.kind != "abbreviation" or not re.search(rf"\b{re.escape(term.abbr)}\b", question):
+                continue  # only an abbreviation the question writes as one
+            if source.chunk.doc_id in named:
+                continue  # "riktlinjen för HÖK" names the document, whose clauses need not say HÖK
+            forms = {fold(f) for f in [*term.forms, *term.long_forms()] if f}
+            if not any(re.search(rf"\b{re.escape(f)}", where) for f in forms):
+                return True
+        return False
 
     def _known_word(self, word: str) -> bool:
         """Whether a folded question word needs no correction: a question or stop word, a word of

@@ -234,6 +234,23 @@ def test_a_compound_the_documents_write_apart_counts_as_said(assistant: Assistan
     assert _ids(answer)[0] == "oversyn-overenskommelser#ny-struktur-med-farre-overenskommelser"
 
 
+def test_an_answer_that_never_names_the_abbreviation_asked_about_lacks_it(assistant: Assistant) -> None:
+    from assistant.types import Source
+
+    def lacks(question: str, chunk_id: str) -> bool:
+        chunk = assistant.version.chunk(chunk_id)
+        return assistant._lacks_asked(question, chunk.text, Source(chunk, 1.0))
+
+    # riktlinje 8.6 is on reporting problems in collaboration: no SIP in any form
+    assert lacks("Vem kallar till ett SIP-möte?", "riktlinje-hok-2022#8.6")
+    # the long form counts ("SIP = Samordnad individuell vårdplan")
+    assert not lacks("Vad står SIP för?", "aldrecentrum-uppfoljning-samverkan-2013#begrepp")
+    # "riktlinjen för HÖK" names the document, whose clause 5.2 never writes HÖK
+    assert not lacks(
+        "Vilka samrådsgrupper fanns när riktlinjen för HÖK började gälla?", "riktlinje-hok-2022#5.2"
+    )
+
+
 def test_a_municipality_is_named_in_the_note_as_the_question_writes_it() -> None:
     from assistant.core import _as_written
 

@@ -17,6 +17,8 @@ from avtal.models import Chunk
         ("Hur många har Skåne?", []),  # a follow-up: what is counted is not named
         ("och hur många vill dom ha kvar sen?", []),
         ("Vem ansvarar för SIP?", []),
+        ("Till hur många överenskommelser föreslår översynen att de minskas?", ["overenskommelser"]),
+        ("hur många sådana överenskommelser har Skåne?", ["sadana", "overenskommelser"]),
     ],
 )
 def test_counted_nouns(question: str, nouns: list[str]) -> None:
@@ -615,6 +617,13 @@ def test_a_compound_the_documents_write_apart_has_its_two_words_as_parts() -> No
     )
     assert idf.compound_parts(*stem_tokens("egenvård")) == ()  # a corpus word is no compound
     assert idf.compound_parts(*stem_tokens("semesterdagar")) == ()  # parts the corpus lacks
+
+
+def test_a_numbered_point_counts_nothing() -> None:
+    # "5." numbers the point: "minska antalet överenskommelser" gives no count of them
+    question = "Till hur många överenskommelser föreslår översynen att de minskas?"
+    assert answer_type_missing(question, "5. Ny indelning av överenskommelser.") == "count"
+    assert answer_type_missing(question, "4. Minska antalet överenskommelser från 17 till sju.") is None
 
 
 def test_a_letterhead_date_answers_only_the_documents_own_date() -> None:
