@@ -54,9 +54,9 @@ QUESTION_WORDS = frozenset(
 
 # "När beslutades riktlinjen, och vem får ändra den?": a second question joined by "och".
 _PART_JOIN = re.compile(
-    r"(?:,\s*|\s+)(?:och|o|samt|men)\s+(?=(?:(?:av|för|med|till|från|hos|på|i|om)\s+)?"
+    r"(?:,\s*|\s+)(?:och|o|samt|men)\s+(?=(?:(?:av|för|med|till|från|hos|på|i|om)\s+|inom ramen för\s+)?"
     r"(?:vem|vems|vad|hur|när|var|varför|vart|vilka|vilken|vilket|sedan när)\b)"
-    r"|,\s*(?:och|o|samt)\s+(?=(?:ska|skall|finns|får|gäller|behöver|måste)\b)"
+    r"|,\s*(?:och|o|samt)\s+(?=(?:ska|skall|finns|får|gäller|behöver|måste|har|hade|är|var|kan|blir)\b)"
     r"|\?\s+(?=\S)",
     re.IGNORECASE,
 )

@@ -280,6 +280,15 @@ def test_a_typo_is_read_as_the_documents_word_and_noted(assistant: Assistant) ->
         ("När beslutades den, och av vilken grupp?", ["När beslutades den?", "Av vilken grupp?"]),
         ("vad gäller för barn och vad gäller för vuxna?", ["Vad gäller för barn?", "Vad gäller för vuxna?"]),
         ("när börjar HÖK gälla, o hur länge gäller den", ["När börjar HÖK gälla?", "Hur länge gäller den?"]),
+        # a yes-or-no question after ", och", and a question word a few words in
+        (
+            "Vilka företag gjorde genomgångarna, och har AI använts?",
+            ["Vilka företag gjorde genomgångarna?", "Har AI använts?"],
+        ),
+        (
+            "När hölls workshopen, och inom ramen för vilket arbete?",
+            ["När hölls workshopen?", "Inom ramen för vilket arbete?"],
+        ),
         # one question: a pair of question words, or "och" inside one topic
         ("När och var ska besluten fattas?", ["När och var ska besluten fattas?"]),
         (
