@@ -19,6 +19,7 @@ from functools import lru_cache
 from itertools import pairwise
 from pathlib import Path
 
+from assistant.retrieval import QUESTION_WORDS
 from assistant.types import Source
 from avtal.models import Chunk
 from index.lexical import fold, stem_tokens, words
@@ -813,6 +814,30 @@ _SYSTEM_ASKED = re.compile(
 _NAME = re.compile(r"(?<![.!?:]\s)(?<!^)\b[A-ZÅÄÖ][\wåäöÅÄÖ-]*[A-ZÅÄÖa-zåäö]\b")
 # "När är nästa möte?": a coming event has a date, not "ett par möten per år".
 _NEXT_ASKED = re.compile(r"\bnasta\b")
+# "Vad säger / ändras i den nya socialtjänstlagen om X?": what a law says of a topic
+_LAW_CONTENT_ASKED = re.compile(r"\bvad (sager|andras|forandras|innebar|star det)\b")
+_NEW_LAW = re.compile(r"\bnya?\s+(?:\w+\s+)?\w*lag(?:en)?\b")  # folded: "den nya socialtjänstlagen"
+_LAW = re.compile(r"^(\w*lag(en|ar|arna)?|sol|hsl|lss|lvu|lvm|sfs|forordning\w*)$")
+_NOT_A_TOPIC = frozenset(
+    "ny nya nytt den det sager andras forandras innebar star paragraf paragrafer trad tradde trader kraft "
+    "galla galler borjar juli januari for kring om med till inom".split()
+)
+
+
+def _law_topic(question: str) -> list[str]:
+    """The topic a question asks a law about ("vad säger den nya socialtjänstlagen om samverkan med
+    regionen?" -> samverkan, regionen); [] when it names no law or asks of nothing but the law."""
+    q = fold(question)
+    tokens = words(q)
+    if not _LAW_CONTENT_ASKED.search(q) or not any(_LAW.match(t) for t in tokens):
+        return []
+    return [
+        t
+        for t in tokens
+        if not _LAW.match(t) and t not in _NOT_A_TOPIC and t not in QUESTION_WORDS and not t[:1].isdigit()
+    ]
+
+
 _YEAR_NOT_LAW = re.compile(_A_YEAR)
 # A body that decides ("kommunstyrelsen", "Storsthlms styrelse", "äldrenämnden", "VIS politiska
 # styrgrupp"): when the question asks when it did something, a date of another body's decision
@@ -893,6 +918,12 @@ def answer_type_missing(question: str, text: str, context: str = "") -> str | No
             return "action"  # "hur loggar man in i WebCare?" and nothing about logging in
     if _SYSTEM_ASKED.search(q) and not any(fold(m.group(0)) not in q for m in _NAME.finditer(text)):
         return "name"  # "vilket journalsystem ska vi använda?" and "journalsystemen måste samordnas"
+    topic = query_stems(_law_topic(question))
+    said = set(stem_tokens(text))
+    if topic and not any(s in said or _related(s, said) for s in topic):
+        return "topic"  # "vad säger nya socialtjänstlagen om hemtjänsten?" and only when it takes effect
+    if topic and _NEW_LAW.search(q) and not _NEW_LAW.search(fold(text)):
+        return "topic"  # ... and what the present social services act says of it
     if _PERSON_ASKED.search(q) and not _PERSON_NAME.search(text):
         return "person"  # "vem är ordförande i VIS just nu?" and "den politiska styrgruppen beslutar"
     nouns = counted_nouns(question)

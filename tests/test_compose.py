@@ -626,6 +626,18 @@ def test_a_numbered_point_counts_nothing() -> None:
     assert answer_type_missing(question, "4. Minska antalet överenskommelser från 17 till sju.") is None
 
 
+def test_what_a_new_law_says_of_a_topic_needs_the_new_law_and_the_topic() -> None:
+    dated = "Den 1 juli 2025 träder en helt ny socialtjänstlag i kraft, vilket påverkar överenskommelserna."
+    present = "Kommunerna svarar för hemtjänst och särskilt boende enligt socialtjänstlagen."
+    asked = "Vad ändras för hemtjänsten i nya socialtjänstlagen?"
+    assert answer_type_missing(asked, dated) == "topic"  # the new law, but not its content
+    assert answer_type_missing(asked, present) == "topic"  # the topic, but the present law
+    assert answer_type_missing("Vad säger den nya socialtjänstlagen om samverkan?", dated) == "topic"
+    # when it takes effect is what that sentence says; a law without "ny" is any law the text names
+    assert answer_type_missing("När träder den nya socialtjänstlagen i kraft?", dated) is None
+    assert answer_type_missing("Vad säger socialtjänstlagen om hemtjänst?", present) is None
+
+
 def test_a_letterhead_date_answers_only_the_documents_own_date() -> None:
     from assistant.core import _substantive_text
 
