@@ -704,6 +704,9 @@ _MONEY_ASKED = re.compile(
     r"(stimulans|stats|utvecklings|projekt)?(medel|medlen))\b"
     r"|\b(loneniva\w*|lonen|maxtaxa\w*|taxan|budgeten|budget)\b|\bvad (ar|blir) (priset|kostnaden|avgiften)\b"
 )
+# A penalty asked for (folded), and the words that name one.
+_SANCTION_ASKED = re.compile(r"\b(sanktion\w*|vite|viten|vitet|boter|straff\w*|bestraff\w*)\b")
+_SANCTION = re.compile(r"\b(sanktion\w*|vite\w*|boter|straff\w*|forelagg\w*|sanktionsavgift\w*)\b")
 _HOW_MUCH = re.compile(r"\bhur mycket\b(?! tid)")
 _MONEY = re.compile(r"\b(kr|kronor|tkr|mkr|sek|miljon\w*|miljard\w*|euro)\b|\d\s*(kr\b|:-)", re.IGNORECASE)
 _CONTACT_ASKED = re.compile(
@@ -909,6 +912,8 @@ def answer_type_missing(question: str, text: str, context: str = "") -> str | No
         return "year"  # "... uppföljningen av HÖK 2023?" where nothing in the clause is from 2023
     if _MONEY_ASKED.search(q) and not _MONEY.search(text):
         return "money"
+    if _SANCTION_ASKED.search(q) and not _SANCTION.search(fold(text)):
+        return "sanction"  # "vilka viten kan IVO besluta om?" and only that IVO may check in its tillsyn
     if _CONTACT_ASKED.search(q) and not _CONTACT.search(text):
         return "contact"
     how_to = _HOW_TO.search(q)

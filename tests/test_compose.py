@@ -638,6 +638,14 @@ def test_what_a_new_law_says_of_a_topic_needs_the_new_law_and_the_topic() -> Non
     assert answer_type_missing("Vad säger socialtjänstlagen om hemtjänst?", present) is None
 
 
+def test_a_penalty_asked_for_needs_a_penalty_named() -> None:
+    asked = "Vilka viten kan IVO ge om kommunen saknar en överenskommelse?"
+    supervision = "IVO har möjlighet att i sin tillsyn kontrollera att överenskommelserna ingås."
+    assert answer_type_missing(asked, supervision) == "sanction"
+    assert answer_type_missing(asked, "IVO kan förelägga kommunen att upprätta den, vid vite.") is None
+    assert answer_type_missing("Vem kontrollerar att överenskommelserna finns?", supervision) is None
+
+
 def test_a_letterhead_date_answers_only_the_documents_own_date() -> None:
     from assistant.core import _substantive_text
 
