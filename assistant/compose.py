@@ -924,11 +924,12 @@ def answer_type_missing(question: str, text: str, context: str = "") -> str | No
     if _SYSTEM_ASKED.search(q) and not any(fold(m.group(0)) not in q for m in _NAME.finditer(text)):
         return "name"  # "vilket journalsystem ska vi använda?" and "journalsystemen måste samordnas"
     topic = query_stems(_law_topic(question))
-    said = set(stem_tokens(text))
-    if topic and not any(s in said or _related(s, said) for s in topic):
-        return "topic"  # "vad säger nya socialtjänstlagen om hemtjänsten?" and only when it takes effect
-    if topic and _NEW_LAW.search(q) and not _NEW_LAW.search(fold(text)):
-        return "topic"  # ... and what the present social services act says of it
+    if topic:
+        said = set(stem_tokens(text))
+        if not any(s in said or _related(s, said) for s in topic):
+            return "topic"  # "vad säger nya socialtjänstlagen om hemtjänsten?" and only when it takes effect
+        if _NEW_LAW.search(q) and not _NEW_LAW.search(fold(text)):
+            return "topic"  # ... and what the present social services act says of it
     if _PERSON_ASKED.search(q) and not _PERSON_NAME.search(text):
         return "person"  # "vem är ordförande i VIS just nu?" and "den politiska styrgruppen beslutar"
     nouns = counted_nouns(question)

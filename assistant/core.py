@@ -417,13 +417,15 @@ class Assistant:
         is then about something else."""
         if self.glossary is None:
             return False
+        terms = [  # only an abbreviation the question writes as one
+            term
+            for term in self.glossary.find(question)
+            if term.kind == "abbreviation" and re.search(rf"\b{re.escape(term.abbr)}\b", question)
+        ]
+        if not terms or source.chunk.doc_id in named_documents(question, self._document_aliases):
+            return False  # "riktlinjen för HÖK" names the document, whose clauses need not say HÖK
         where = fold(f"{text} {self._context(source.chunk)}")
-        named = named_documents(question, self._document_aliases)
-        for term in self.glossary.find(question):
-            if term.kind != "abbreviation" or not re.search(rf"\b{re.escape(term.abbr)}\b", question):
-                continue  # only an abbreviation the question writes as one
-            if source.chunk.doc_id in named:
-                continue  # "riktlinjen för HÖK" names the document, whose clauses need not say HÖK
+        for term in terms:
             forms = {fold(f) for f in [*term.forms, *term.long_forms()] if f}
             if not any(re.search(rf"\b{re.escape(f)}", where) for f in forms):
                 return True
