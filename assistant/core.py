@@ -13,7 +13,7 @@ import logging
 import re
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
@@ -164,10 +164,14 @@ class Assistant:
         # one-word synonyms ("kollar" / "kontrollera" / "tillsyn"): a clause that has one of them
         # covers the question's word
         self._equivalents: dict[str, set[str]] = {}
+        # every other phrasing of a one-word synonym, as stems ("bestämmer" -> "fattar beslut")
+        self._phrasings: dict[str, set[tuple[str, ...]]] = {}
         for group in glossary.synonyms if glossary is not None else []:
-            single = {stems[0] for stems in (stem_tokens(p) for p in group) if len(stems) == 1}
+            phrasings = {tuple(stem_tokens(p)) for p in group} - {()}
+            single = {stems[0] for stems in phrasings if len(stems) == 1}
             for stem in single:
                 self._equivalents.setdefault(stem, set()).update(single - {stem})
+                self._phrasings.setdefault(stem, set()).update(phrasings - {(stem,)})
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None) -> Assistant:
@@ -279,7 +283,7 @@ class Assistant:
 
     def rerank_features(self, query: SearchQuery, sources: list[Source]) -> list[list[float]]:
         """The reranker's features for each fused candidate (also used to fit it)."""
-        stems = self.question_stems(query.question)
+        stems, said = self._concepts(query.question)
         carried = [s for s in query_stems(content_words(query.carried)) if s not in stems]
         top = max((s.signals.get("fused", s.score) for s in sources), default=0.0)
         named = named_documents(query.question, self._document_aliases)
@@ -290,15 +294,35 @@ class Assistant:
                 top,
                 stems,
                 carried,
-                self._chunk_stems[s.chunk.id],
-                self._heading_stems[s.chunk.id],
+                said(self._chunk_stems[s.chunk.id]),
+                said(self._heading_stems[s.chunk.id]),
                 self.idf,
                 named,
                 qtype,
-                self._unit_stems[s.chunk.id],
+                [said(u) for u in self._unit_stems[s.chunk.id]],
             )
             for s in sources
         ]
+
+    def _concepts(self, question: str) -> tuple[list[str], Callable[[set[str]], set[str]]]:
+        """The question's stems with each synonym group counted once, and what makes a text say them.
+
+        "Vem fastställer riktlinjen?" asks one thing: a clause with "fastställer" says it as fully
+        as one with "beslutar", and one that writes "bestämmer", "beslut" and "fattar" covers no
+        more of it. So the stems the expansion adds for a question word are dropped, and a text
+        says the word when it has any one phrasing of it."""
+        own = query_stems(content_words(question))
+        alternatives = {stem for s in own for phrasing in self._phrasings.get(s, ()) for stem in phrasing}
+        stems = [s for s in self.question_stems(question) if s in own or s not in alternatives]
+
+        def said(have: set[str]) -> set[str]:
+            return have | {
+                s
+                for s in own
+                if s not in have and any(all(x in have for x in p) for p in self._phrasings.get(s, ()))
+            }
+
+        return stems, said
 
     def rerank(self, query: SearchQuery, sources: list[Source]) -> list[Source]:
         """Order the fused candidates by the learned reranker (the fused order when it has none)."""

@@ -226,6 +226,27 @@ def test_a_synonym_in_the_clause_covers_the_question_word(assistant: Assistant) 
         assert _ids(answer)[0] == "skr-stod-lagstadgade-overenskommelser#de-lagstadgade-overenskommelserna"
 
 
+def test_the_reranker_counts_a_synonym_group_once(assistant: Assistant) -> None:
+    # "fastställer" is one word of a group ("bestämmer", "beslutar", "fattar beslut"): a clause that
+    # writes it covers the question as fully as any, and one that writes "beslut", "fattas" and
+    # "bestämmelser" instead covers no more of it
+    from assistant.rerank import FEATURES
+    from assistant.types import Source
+
+    question = "Vem fastställer riktlinjen?"
+    chunks = {c.id: c for c in assistant.version.chunks}
+    ids = [
+        "riktlinje-hok-2022#1",  # "... som fastställer riktlinjen"
+        "oversyn-overenskommelser#faststallda-processer-for-framtagande-beslut-och",
+    ]
+    sources = [Source(chunks[cid], 0.5, {}) for cid in ids]
+    rows = assistant.rerank_features(build_query(question, []), sources)
+    clause = [row[FEATURES.index("coverage_clause")] for row in rows]
+    sentence = [row[FEATURES.index("coverage_sentence")] for row in rows]
+    assert clause[0] == pytest.approx(1.0) and sentence[0] == pytest.approx(1.0)
+    assert clause[1] <= clause[0] and sentence[1] <= sentence[0]
+
+
 def test_a_compound_the_documents_write_apart_counts_as_said(assistant: Assistant) -> None:
     # the documents never write "egenvårdsöverenskommelsen": "Överenskommelsen om egenvård
     # föreslås ses över för eventuell avveckling"; "läggas ner" is their "avveckling"
