@@ -203,6 +203,14 @@ def question_type(question: str) -> str:
     if re.search(r"\bvarfor\b|\bav vilken anledning\b|\bvad (ar|var) (syftet|anledningen|skalet|malet)\b", q):
         return "why"
     if re.search(
+        r"\bexempel\b|\bvad for (\w*uppgifter|saker|grejer)\b|\b(ska|bor) (finnas med|innehalla)\b"
+        r"|^.*\bvad\b.*\bansvara for\W*$",
+        q,
+    ):
+        # "vad är exempel på ...", "vad för uppgifter får ...", "vad föreslår SKR ska finnas med i
+        # ...", "vad ska funktionen ansvara för?": several things, as the documents list them
+        return "list"
+    if re.search(
         r"\bvad (ar|e|betyder|menas|innebar|star .* for)\b|\bforkortning|\bhur definieras\b"
         r"|\bdefinition(en)? (av|pa)\b",
         q,

@@ -252,6 +252,12 @@ def test_a_who_question_is_shown_the_sentence_that_names_who_appoints() -> None:
         ("ok och när på året samlar man in data då?", "when"),
         ("sen när är det lag på det?", "when"),
         ("hur lång tid sen var det man bestämde det?", "when"),  # how long ago: a date answers
+        # several things, as the documents list them
+        ("vad är exempel på uppgifter som dsk kan delegera?", "list"),
+        ("vad för uppgifter får vi göra på delegering?", "list"),
+        ("Vad föreslår SKR ska finnas med i en överenskommelse om missbruk?", "list"),
+        ("Vad föreslår översynen att funktionen ska ansvara för?", "list"),
+        ("Vem ska ansvara för uppföljningen?", "who"),
     ],
 )
 def test_question_type(question: str, kind: str) -> None:
