@@ -98,7 +98,21 @@ def _sentence_spans(block: str) -> list[tuple[int, int]]:
         spans.append((start, match.start()))
         start = match.end()
     spans.append((start, len(block)))
-    return spans
+    # "... sedan beslutet. (intervju handläggare HSF) För säbos del ...": the source of a quote
+    # closes the sentence before it, and the next sentence begins after it
+    joined: list[tuple[int, int]] = []
+    for a, b in spans:
+        source = _TRAILING_SOURCE.match(block, a, b)
+        if source and joined:
+            joined[-1] = (joined[-1][0], source.end(1))
+            a = source.end()
+        if a < b:
+            joined.append((a, b))
+    return joined
+
+
+# a parenthesis that opens in lower case after a sentence: "(intervju MAS)", "(s.20)"
+_TRAILING_SOURCE = re.compile(r"(\([a-zåäö][^()\n]{0,80}\))(?:\s+(?=[A-ZÅÄÖ0-9\"”])|\s*$)")
 
 
 _NUMBERED = re.compile(r"^(\d{1,2})[.)]\s+(?=[A-ZÅÄÖ])")

@@ -232,6 +232,21 @@ def test_a_who_question_is_shown_the_sentence_that_names_who_appoints() -> None:
     assert "Kommunernas representanter utses av socialtjänstnätverket." in [u.text for u in sel.shown]
 
 
+def test_the_source_of_a_quote_closes_the_sentence_before_it() -> None:
+    text = (
+        "Det är ännu inte verkställt, trots att det gått fem år sedan beslutet. (intervju handläggare HSF) "
+        "För säbos del borde sjuksköterskorna ha tillgång. (kommentar MAS-enkäten)\n"
+        "Nästa steg (SIP) är viktigt."
+    )
+    units = [u.text for u in split_units(text)]
+    assert units == [
+        "Det är ännu inte verkställt, trots att det gått fem år sedan beslutet. (intervju handläggare HSF)",
+        "För säbos del borde sjuksköterskorna ha tillgång. (kommentar MAS-enkäten)",
+        "Nästa steg (SIP) är viktigt.",
+    ]
+    assert all(u.text == text[u.start : u.end] for u in split_units(text))
+
+
 @pytest.mark.parametrize(
     ("question", "kind"),
     [
