@@ -310,16 +310,15 @@ class Assistant:
         "Vem fastställer riktlinjen?" asks one thing: a clause with "fastställer" says it as fully
         as one with "beslutar", and one that writes "bestämmer", "beslut" and "fattar" covers no
         more of it. So the stems the expansion adds for a question word are dropped, and a text
-        says the word when it has any one phrasing of it."""
+        says the word when it has any one phrasing of it (or, for a compound it never writes, both
+        of its parts: see `_with_equivalents`)."""
         own = query_stems(content_words(question))
         alternatives = {stem for s in own for phrasing in self._phrasings.get(s, ()) for stem in phrasing}
         stems = [s for s in self.question_stems(question) if s in own or s not in alternatives]
 
         def said(have: set[str]) -> set[str]:
-            return have | {
-                s
-                for s in own
-                if s not in have and any(all(x in have for x in p) for p in self._phrasings.get(s, ()))
+            return self._with_equivalents(own, have) | {
+                s for s in own if any(all(x in have for x in p) for p in self._phrasings.get(s, ()))
             }
 
         return stems, said

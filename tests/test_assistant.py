@@ -245,6 +245,17 @@ def test_the_reranker_counts_a_synonym_group_once(assistant: Assistant) -> None:
     sentence = [row[FEATURES.index("coverage_sentence")] for row in rows]
     assert clause[0] == pytest.approx(1.0) and sentence[0] == pytest.approx(1.0)
     assert clause[1] <= clause[0] and sentence[1] <= sentence[0]
+    # a compound the documents write apart ("Överenskommelsen om egenvård föreslås ses över för
+    # eventuell avveckling") is said there at least as fully as its two words are
+    source = Source(chunks["oversyn-overenskommelser#ny-struktur-med-farre-overenskommelser"], 0.5, {})
+    covered = [
+        assistant.rerank_features(build_query(question, []), [source])[0][FEATURES.index("coverage_sentence")]
+        for question in (
+            "stämmer det att egenvårdsöverenskommelsen ska försvinna?",
+            "stämmer det att överenskommelsen om egenvård ska försvinna?",
+        )
+    ]
+    assert covered[0] >= covered[1]
 
 
 def test_a_compound_the_documents_write_apart_counts_as_said(assistant: Assistant) -> None:
