@@ -654,9 +654,27 @@ def test_what_a_new_law_says_of_a_topic_needs_the_new_law_and_the_topic() -> Non
     assert answer_type_missing(asked, dated) == "topic"  # the new law, but not its content
     assert answer_type_missing(asked, present) == "topic"  # the topic, but the present law
     assert answer_type_missing("Vad säger den nya socialtjänstlagen om samverkan?", dated) == "topic"
+    # the topic in the sentence after the one on the new law is not what the law says of it
+    beside = f"{dated} Nya funktioner har etablerats inom både kommuner och regionen."
+    assert (
+        answer_type_missing("Vad säger den nya socialtjänstlagen om samverkan med regionen?", beside)
+        == "topic"
+    )
+    says = "Den nya socialtjänstlagen ställer krav på samverkan med regionen."
+    assert answer_type_missing("Vad säger den nya socialtjänstlagen om samverkan med regionen?", says) is None
     # when it takes effect is what that sentence says; a law without "ny" is any law the text names
     assert answer_type_missing("När träder den nya socialtjänstlagen i kraft?", dated) is None
     assert answer_type_missing("Vad säger socialtjänstlagen om hemtjänst?", present) is None
+
+
+def test_which_clinic_in_a_municipality_needs_one_named() -> None:
+    asked = "Vilken vårdcentral är samordnande vårdcentral i Täby?"
+    report = "Täby kommun har tagit fram en rapport om samverkan kring vård och omsorg i Täby."
+    assert answer_type_missing(asked, report) == "name"
+    assert answer_type_missing("vilken vc e samordnande i nacka?", "I Nacka är det Boo vårdcentral.") is None
+    # without a place it may ask for a role: "den samordnande vårdcentralen" answers
+    role = "Den samordnande vårdcentralen kallar till lokala samverkansmöten."
+    assert answer_type_missing("Vilken vårdcentral kallar till de lokala mötena?", role) is None
 
 
 def test_a_penalty_asked_for_needs_a_penalty_named() -> None:
