@@ -176,15 +176,21 @@ class HybridRetriever:
         self.weights = weights or {}
         self._chunks = {chunk.id: chunk for chunk in version.chunks}
 
-    def rankings(self, text: str, n: int) -> tuple[dict[str, list[str]], dict[str, dict[str, float]]]:
-        """Each retriever's ranked ids and raw scores for a query text."""
+    def rankings(
+        self, text: str, n: int, question: str = ""
+    ) -> tuple[dict[str, list[str]], dict[str, dict[str, float]]]:
+        """Each retriever's ranked ids and raw scores for a query text. The lexical rankings weigh
+        the words of `question` (when given) twice: the words it adds (synonyms, long forms, what a
+        follow-up carries) widen the search, and a clause that has three synonyms of one of
+        its words ("bestämmer", "beslut", "fattar") does not outweigh one with the word itself."""
         ranked: dict[str, list[str]] = {}
         raw: dict[str, dict[str, float]] = {}
         for mode in self.modes:
             if mode == "dense":
                 hits = self.version.vector_search(text, n)
             else:
-                hits = self.version.lexical.search(text, n, mode=mode)  # type: ignore[arg-type]
+                weighted = f"{question} {text}" if question else text
+                hits = self.version.lexical.search(weighted, n, mode=mode)  # type: ignore[arg-type]
             ranked[mode] = [chunk_id for chunk_id, _ in hits if chunk_id in self._chunks]
             raw[mode] = dict(hits)
         return ranked, raw
@@ -193,7 +199,8 @@ class HybridRetriever:
         self, query: SearchQuery, k: int = 8, documents: Sequence[str] | None = None
     ) -> list[Source]:
         n = self.settings.candidates * (3 if documents else 1)
-        ranked, raw = self.rankings(query.text, n)
+        # a follow-up's own words are few, and what it carries from earlier turns says what it is about
+        ranked, raw = self.rankings(query.text, n, "" if query.carried else query.question)
         if documents:
             allowed = set(documents)
             ranked = {m: [i for i in ids if self._chunks[i].doc_id in allowed] for m, ids in ranked.items()}

@@ -258,6 +258,19 @@ def test_the_reranker_counts_a_synonym_group_once(assistant: Assistant) -> None:
     assert covered[0] >= covered[1]
 
 
+def test_the_lexical_search_weighs_the_questions_own_words_over_their_synonyms(assistant: Assistant) -> None:
+    # the query adds "bestämmer beslutar fattar beslut" to "fastställer": clauses that write the
+    # question's own word go before those that only have its synonyms
+    from index.lexical import stem_tokens
+
+    question = "Vem fastställer riktlinjen?"
+    query = build_query(question, [], assistant.glossary)
+    assert "beslutar" in query.text
+    ranked, _ = assistant.retriever.rankings(query.text, 5, question)
+    top = [set(stem_tokens(assistant.version.chunk(cid).text)) for cid in ranked["stem"][:2]]
+    assert all("faststall" in stems for stems in top)
+
+
 def test_a_compound_the_documents_write_apart_counts_as_said(assistant: Assistant) -> None:
     # the documents never write "egenvårdsöverenskommelsen": "Överenskommelsen om egenvård
     # föreslås ses över för eventuell avveckling"; "läggas ner" is their "avveckling"
