@@ -15,12 +15,12 @@ import pytest
 
 from eval.questions import load_questions
 
-# Measured 2026-11-22 on main (the commit that set these values), split all:
+# Measured 2026-11-23 on main (floors set 2026-11-22, unchanged), split all:
 # 149 answerable and 41 out-of-scope questions. One answerable question is 0.0067, one
 # out-of-scope question 0.024.
 MIN_HIT_AT_5 = 0.90  # today 0.926 (a gold clause among the top five the answer is composed from)
 MIN_KEY_FACT_RECALL = 0.74  # today 0.775
-MAX_FALSE_ABSTENTION = 0.04  # today 0.007 (answerable questions the assistant declined)
+MAX_FALSE_ABSTENTION = 0.04  # today 0.013 (answerable questions the assistant declined)
 MIN_OOS_ABSTENTION = 0.78  # today 0.854 (out-of-scope questions it declined)
 
 
