@@ -891,7 +891,9 @@ _ONE_THING_ASKED = re.compile(r"\b(vilken|vilket|vad heter|hur manga|hur mycket)
 
 # "Vilken vårdcentral är samordnande i Nacka?" asks for one by name: "Boo vårdcentral"
 _CLINIC_ASKED = re.compile(r"\bvilken (vardcentral|vc)\b")
-_CLINIC_NAME = re.compile(r"\b[A-ZÅÄÖ][\wåäö-]+ (vårdcentral|VC)\b|\bvårdcentralen [A-ZÅÄÖ]")
+_CLINIC_NAME = re.compile(
+    r"(?<![.!?:]\s)(?<!^)\b[A-ZÅÄÖ][\wåäö-]+ (vårdcentral|VC)\b|\bvårdcentralen [A-ZÅÄÖ]"
+)
 
 
 def municipalities_not_covered(question: str, where: str) -> list[str]:

@@ -671,6 +671,8 @@ def test_which_clinic_in_a_municipality_needs_one_named() -> None:
     asked = "Vilken vårdcentral är samordnande vårdcentral i Täby?"
     report = "Täby kommun har tagit fram en rapport om samverkan kring vård och omsorg i Täby."
     assert answer_type_missing(asked, report) == "name"
+    # a capital that begins a sentence names nothing
+    assert answer_type_missing(asked, "Samordnande vårdcentral i Täby utses av vårdcentralerna.") == "name"
     assert answer_type_missing("vilken vc e samordnande i nacka?", "I Nacka är det Boo vårdcentral.") is None
     # without a place it may ask for a role: "den samordnande vårdcentralen" answers
     role = "Den samordnande vårdcentralen kallar till lokala samverkansmöten."
