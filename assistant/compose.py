@@ -896,13 +896,16 @@ _CLINIC_NAME = re.compile(
 )
 
 
-def municipalities_not_covered(question: str, where: str) -> list[str]:
-    """The county's municipalities the question names that the folded text `where` never mentions.
-    Stockholm is left out: it is also the name of the county and the region."""
+def _municipalities_named(question: str) -> list[str]:
+    """The county's municipalities a question names (folded). Stockholm is left out: it is also the
+    name of the county and the region."""
     named = (m.group(1) for m in _municipality_pattern().finditer(fold(question)) if m.group(1))
-    return [
-        n for n in dict.fromkeys(named) if n != "stockholm" and not re.search(rf"\b{re.escape(n)}", where)
-    ]
+    return [n for n in dict.fromkeys(named) if n != "stockholm"]
+
+
+def municipalities_not_covered(question: str, where: str) -> list[str]:
+    """The county's municipalities the question names that the folded text `where` never mentions."""
+    return [n for n in _municipalities_named(question) if not re.search(rf"\b{re.escape(n)}", where)]
 
 
 def _coming_date(text: str) -> bool:
@@ -937,8 +940,7 @@ def answer_type_missing(question: str, text: str, context: str = "") -> str | No
         return "place"  # "Vad säger Skånes överenskommelse ...?" about a clause on Stockholm
     if _ONE_THING_ASKED.search(q) and municipalities_not_covered(question, where):
         return "place"  # "vilken vårdcentral är samordnande i Huddinge?" and Huddinge is never named
-    named = {m.group(1) for m in _municipality_pattern().finditer(q)} - {None, "stockholm"}  # county too
-    if _CLINIC_ASKED.search(q) and named and not _CLINIC_NAME.search(text):
+    if _CLINIC_ASKED.search(q) and _municipalities_named(question) and not _CLINIC_NAME.search(text):
         return "name"  # "vilken vårdcentral är samordnande i Täby?" and a report on Täby names none
     if any(year not in where for year in re.findall(r"\b(?:19|20)\d\d\b", question)):
         return "year"  # "... uppföljningen av HÖK 2023?" where nothing in the clause is from 2023

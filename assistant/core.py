@@ -161,17 +161,17 @@ class Assistant:
         )  # typos in questions, read as the documents' words
         # where the documents define a term in their own words ("- Rutiner: En rutin beskriver ...")
         self._definitions = [(stems, c.id) for c in version.chunks for stems, _ in defined_terms(c.text)]
-        # one-word synonyms ("kollar" / "kontrollera" / "tillsyn"): a clause that has one of them
-        # covers the question's word
-        self._equivalents: dict[str, set[str]] = {}
         # every other phrasing of a one-word synonym, as stems ("bestämmer" -> "fattar beslut")
         self._phrasings: dict[str, set[tuple[str, ...]]] = {}
         for group in glossary.synonyms if glossary is not None else []:
             phrasings = {tuple(stem_tokens(p)) for p in group} - {()}
-            single = {stems[0] for stems in phrasings if len(stems) == 1}
-            for stem in single:
-                self._equivalents.setdefault(stem, set()).update(single - {stem})
+            for stem in (stems[0] for stems in phrasings if len(stems) == 1):
                 self._phrasings.setdefault(stem, set()).update(phrasings - {(stem,)})
+        # its one-word synonyms ("kollar" / "kontrollera" / "tillsyn"): a clause that has one of
+        # them covers the question's word
+        self._equivalents = {
+            stem: {p[0] for p in phrasings if len(p) == 1} for stem, phrasings in self._phrasings.items()
+        }
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None) -> Assistant:
