@@ -577,6 +577,12 @@ def select_units(
         return None
     scores = score_units(units, stems, qtype, idf, secondary, counted)
     best = max(range(len(units)), key=lambda i: scores[i])
+    if counted:
+        # "Hur många överenskommelser finns det?": a sentence that counts them is the answer, however
+        # many more of the question's words another one has ("Det finns 17 överenskommelser ...")
+        counting = [i for i, u in enumerate(units) if not u.noise and _count_of(u.text, counted)]
+        if counting and best not in counting:
+            best = max(counting, key=lambda i: scores[i])
     leads = [i for i, u in enumerate(units) if u.kind == "lead"]
     if want_list and leads and units[best].kind == "sentence":
         # a list question: the clause's best-scoring list, if it has one

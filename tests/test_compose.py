@@ -394,6 +394,27 @@ def test_a_numbered_point_is_no_count() -> None:
     assert answer_type_missing(question, "Storsthlm tog emot inga rapporter.") is None
 
 
+def test_the_sentence_that_counts_what_is_asked_answers_a_how_many_question() -> None:
+    from assistant.compose import Idf, query_stems, question_type
+    from assistant.retrieval import content_words
+
+    # the first sentence has every word of the question but no count; the item counts them
+    text = (
+        "Samverkan i Stockholms län har länge reglerats av länsövergripande överenskommelser.\n\n"
+        "Översynen visar:\n\n"
+        "- Struktur: Det finns 17 överenskommelser av varierande omfattning och kvalitet.\n\n"
+        "- Styrning: Ansvar för förvaltning saknas i många av dem."
+    )
+    question = "Hur många länsövergripande överenskommelser har Stockholms län?"
+    source = _source(text)
+    stems = query_stems(content_words(question))
+    sel = select_units(
+        source, stems, question_type(question), Idf([source.chunk]), 60, False, (), counted_nouns(question)
+    )
+    assert sel is not None
+    assert any("17 överenskommelser" in u.text for u in sel.units)
+
+
 def test_a_why_question_takes_the_sentence_with_a_reason() -> None:
     text = (
         "Huvudöverenskommelsen antogs av kommunstyrelsen i mars. "
