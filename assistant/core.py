@@ -597,8 +597,9 @@ class Assistant:
         # (a later one with the earlier as its context). A language model takes the whole question.
         # Parts are cut from the masked question: a personnummer never reaches a note.
         masked, masked_count = mask_personal_ids(question)
-        parts = question_parts(masked.replace(MASK, " ")) if self.llm is None else [question]
-        if len(parts) == 1 or len(parts) > MAX_PARTS:
+        searched = masked.replace(MASK, " ")
+        parts = question_parts(searched) if self.llm is None else [question]
+        if len(parts) > MAX_PARTS or parts == [searched.strip()]:
             parts = [question]
         turns = as_turns(history)
         answers: list[Answer] = []

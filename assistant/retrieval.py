@@ -62,11 +62,34 @@ _PART_JOIN = re.compile(
 )
 
 
+# A sentence that asks: it opens with a question word or a verb (after "och", "men", "sen").
+_ASKS = re.compile(
+    r"^(?:(?:och|o|men|samt|sen|sedan)\s+)*(?:vem|vems|vad|vart?|hur|när|varför|vilka|vilken|vilket|"
+    r"gäller|finns|får|ska|skall|kan|måste|behöver|stämmer|är|e|har)\b",
+    re.IGNORECASE,
+)
+# ... or asks indirectly: "Jag undrar om det gäller barn.", "Vi vill veta vad som föreslås."
+_INDIRECT = re.compile(r"\b(undrar|undra|vill veta|fråga|frågar|frågan)\b", re.IGNORECASE)
+
+
 def question_parts(question: str) -> list[str]:
     """The questions a question joins ("Hur många finns i dag, och hur ska de delas in?" -> two), or
-    the question alone. Each part must have a topic of its own words or lean on the part before it
-    ("... och vem får ändra den?"); "När och var ska besluten fattas?" stays one question."""
+    the question alone (without a closing remark that asks nothing: "... Kort lista räcker."). Each
+    part must have a topic of its own words or lean on the part before it ("... och vem får ändra
+    den?"); "När och var ska besluten fattas?" stays one question."""
     pieces = [p.strip() for p in _PART_JOIN.split(question.strip()) if p and p.strip()]
+    if (
+        len(pieces) > 1
+        and not pieces[-1].endswith("?")
+        and not _ASKS.match(pieces[-1])
+        and not _INDIRECT.search(pieces[-1])
+        and content_words(" ".join(pieces[:-1]))
+    ):
+        # "Vilka ...? Kort lista räcker.", "vad e essam?? nån nämnde det på mötet": what follows the
+        # question says how or why it is asked; it is not a question of its own and is not answered
+        pieces.pop()
+        if len(pieces) == 1:
+            return [pieces[0] if pieces[0].endswith("?") else f"{pieces[0]}?"]
     if len(pieces) < 2:
         return [question.strip()]
     parts = []

@@ -341,10 +341,31 @@ def test_a_typo_is_read_as_the_documents_word_and_noted(assistant: Assistant) ->
             ["Vem ansvarar för hemsjukvård och rehabilitering?"],
         ),
         ("Vad? Hur?", ["Vad? Hur?"]),
+        # a closing remark that asks nothing is no question of its own ...
+        (
+            "Vilka rekommendationer gav revisionen? Kort lista räcker.",
+            ["Vilka rekommendationer gav revisionen?"],
+        ),
+        ("vad e essam?? nån nämnde det på mötet", ["vad e essam?"]),
+        # ... but one that asks indirectly is, and a question needs words of its own
+        (
+            "Vad föreslås för webben? Vi vill veta vad som gäller.",
+            ["Vad föreslås för webben?", "Vi vill veta vad som gäller?"],
+        ),
+        ("Vad? Kort lista räcker.", ["Vad? Kort lista räcker."]),
     ],
 )
 def test_question_parts(question: str, parts: list[str]) -> None:
     assert question_parts(question) == parts
+
+
+def test_a_closing_remark_is_not_answered_as_a_question(assistant: Assistant) -> None:
+    question = "Vilka rekommendationer lämnade revisorerna 2011?"
+    bare = assistant.ask(question)
+    remarked = assistant.ask(f"{question} Kort lista räcker, jag ska visa den på ett möte.")
+    assert not bare.abstained and not remarked.abstained
+    assert remarked.answer == bare.answer
+    assert [c.anchor for c in remarked.citations] == [c.anchor for c in bare.citations]
 
 
 def test_a_question_of_two_questions_answers_each_with_its_own_source(assistant: Assistant) -> None:
