@@ -52,20 +52,23 @@ QUESTION_WORDS = frozenset(
 )
 
 
+# The words a Swedish question opens with: a question word, or a verb for a yes-or-no question.
+_QUESTION_WORD = r"(?:vem|vems|vad|hur|när|var|varför|vart|vilka|vilken|vilket|sedan när)"
+_ASKING_VERB = r"(?:ska|skall|finns|får|gäller|behöver|måste|har|hade|är|var|kan|blir)"
 # "När beslutades riktlinjen, och vem får ändra den?": a second question joined by "och".
 _PART_JOIN = re.compile(
     r"(?:,\s*|\s+)(?:och|o|samt|men)\s+(?=(?:(?:av|för|med|till|från|hos|på|i|om)\s+|inom ramen för\s+)?"
-    r"(?:vem|vems|vad|hur|när|var|varför|vart|vilka|vilken|vilket|sedan när)\b)"
-    r"|,\s*(?:och|o|samt)\s+(?=(?:ska|skall|finns|får|gäller|behöver|måste|har|hade|är|var|kan|blir)\b)"
+    rf"{_QUESTION_WORD}\b)"
+    rf"|,\s*(?:och|o|samt)\s+(?={_ASKING_VERB}\b)"
     r"|\?\s+(?=\S)",
     re.IGNORECASE,
 )
 
 
-# A sentence that asks: it opens with a question word or a verb (after "och", "men", "sen").
+# A sentence that asks: it opens with a question word or a verb (after "och", "men", "sen"), the
+# spoken "e" and "stämmer" too.
 _ASKS = re.compile(
-    r"^(?:(?:och|o|men|samt|sen|sedan)\s+)*(?:vem|vems|vad|vart?|hur|när|varför|vilka|vilken|vilket|"
-    r"gäller|finns|får|ska|skall|kan|måste|behöver|stämmer|är|e|har)\b",
+    rf"^(?:(?:och|o|men|samt|sen|sedan)\s+)*(?:{_QUESTION_WORD}|{_ASKING_VERB}|stämmer|e)\b",
     re.IGNORECASE,
 )
 # ... or asks indirectly: "Jag undrar om det gäller barn.", "Vi vill veta vad som föreslås."
