@@ -470,7 +470,18 @@ class Assistant:
         terms = [w for w in content_words(question) if len(w) > 2 and not w.isdigit()]
         if not terms:
             return 0.0
-        return sum(not self.idf.is_known_word(w, other_forms=True) for w in terms) / len(terms)
+        return sum(not self._known_or_said_otherwise(w) for w in terms) / len(terms)
+
+    def _known_or_said_otherwise(self, word: str) -> bool:
+        """Whether the corpus uses a folded word, or all the words of one of its synonyms: staff
+        write "kolla" and "strul" where the documents write "kontrollera" and "brister"."""
+        if self.idf.is_known_word(word, other_forms=True):
+            return True
+        return any(
+            all(self.idf.df.get(stem) for stem in phrasing)
+            for stem in stem_tokens(word)
+            for phrasing in self._phrasings.get(stem, ())
+        )
 
     def question_stems(self, question: str) -> list[str]:
         """Stems of the question's content words and of their glossary expansions (memoised: the

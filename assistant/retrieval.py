@@ -47,7 +47,10 @@ QUESTION_WORDS = frozenset(
         "ska skall behöver enligt dokumenten dokumentet riktlinjen överenskommelsen egentligen "
         "nån nåt nånting något några någon man jag vi ni du typ liksom alltså asså ok okej hej tack snälla "
         "många mycket stor stort länge lång långt ofta per dom min mitt mina e funkar funka "
-        "skulle egentligen exakt ungefär sen faktiskt va"
+        "skulle egentligen exakt ungefär sen faktiskt va "
+        # where to and how, and chat forms ("vilken väg ska den ta dit?", "o går igenom tsm", "el")
+        "dit hit därifrån igenom ner iväg tillbaka el tsm iaf pga mkt ngn ngt ngr "
+        "sån sånt såna sådan sådant sådana"
     ).split()
 )
 

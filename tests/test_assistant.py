@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from assistant.core import Assistant, QuestionError
-from assistant.retrieval import build_query, is_followup, question_parts
+from assistant.retrieval import build_query, content_words, is_followup, question_parts
 from assistant.types import Turn
 from avtal.settings import Settings
 
@@ -224,6 +224,16 @@ def test_a_synonym_in_the_clause_covers_the_question_word(assistant: Assistant) 
         answer = assistant.ask(question)
         assert not answer.abstained and "IVO" in answer.answer
         assert _ids(answer)[0] == "skr-stod-lagstadgade-overenskommelser#de-lagstadgade-overenskommelserna"
+
+
+def test_chat_words_and_synonyms_of_document_words_are_not_off_topic(assistant: Assistant) -> None:
+    # "kolla" is said "kontrollera" in the documents; "lönen" is a topic they lack
+    assert assistant.unknown_share("vem ska kolla lönen?") == 0.5
+    # "dit", "igenom", "tsm", "el" and "sån" carry no topic at all
+    chat = "går dom igenom det tsm el tar det sån tid att komma dit?"
+    assert content_words(chat) == ["gar", "tar", "tid", "komma"]
+    answer = assistant.ask("hur ofta går storsthlm o hsf igenom samverkansrapporterna tsm?")
+    assert not answer.abstained and _ids(answer)[0] == "riktlinje-hok-2022#8.6"
 
 
 def test_the_reranker_counts_a_synonym_group_once(assistant: Assistant) -> None:
