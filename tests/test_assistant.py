@@ -236,6 +236,14 @@ def test_chat_words_and_synonyms_of_document_words_are_not_off_topic(assistant: 
     assert not answer.abstained and _ids(answer)[0] == "riktlinje-hok-2022#8.6"
 
 
+def test_staff_words_find_the_documents_words(assistant: Assistant) -> None:
+    # the documents say "hälsoundersökning" and "problem", never "hälsokoll" or "strul"
+    checkup = assistant.ask("får barn som placeras utanför hemmet nån hälsokoll?")
+    assert not checkup.abstained and "hälsoundersökning" in checkup.answer
+    trouble = assistant.ask("vi har strul i samverkan med regionen hela tiden, vart rapporterar vi det?")
+    assert not trouble.abstained and _ids(trouble)[0] == "riktlinje-hok-2022#8.6"
+
+
 def test_the_reranker_counts_a_synonym_group_once(assistant: Assistant) -> None:
     # "fastställer" is one word of a group ("bestämmer", "beslutar", "fattar beslut"): a clause that
     # writes it covers the question as fully as any, and one that writes "beslut", "fattas" and
