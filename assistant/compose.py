@@ -13,7 +13,7 @@ import json
 import math
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import pairwise
@@ -570,17 +570,29 @@ def select_units(
     want_list: bool,
     secondary: Sequence[str] = (),
     counted: Sequence[str] = (),
+    allowed: Callable[[Unit], bool] | None = None,
 ) -> Selection | None:
-    """The best sentence(s) of a clause; a whole list (with its lead-in) when the question asks for one."""
+    """The best sentence(s) of a clause; a whole list (with its lead-in) when the question asks for one.
+    With `allowed`, only units it accepts are chosen or shown (None when it accepts none)."""
     units = split_units(source.chunk.text)
+    if allowed is not None:
+        # the others stay in `units` (a list's lead-in and items are found by position) but never score
+        kept = [allowed(u) for u in units]
+        if not any(kept):
+            return None
+    else:
+        kept = [True] * len(units)
     if not units:
         return None
-    scores = score_units(units, stems, qtype, idf, secondary, counted)
+    scores = [
+        score if keep else -1.0
+        for score, keep in zip(score_units(units, stems, qtype, idf, secondary, counted), kept, strict=True)
+    ]
     best = max(range(len(units)), key=lambda i: scores[i])
     if counted:
         # "Hur många överenskommelser finns det?": a sentence that counts them is the answer, however
         # many more of the question's words another one has ("Det finns 17 överenskommelser ...")
-        counting = [i for i, u in enumerate(units) if not u.noise and _count_of(u.text, counted)]
+        counting = [i for i, u in enumerate(units) if kept[i] and not u.noise and _count_of(u.text, counted)]
         if counting and best not in counting:
             best = max(counting, key=lambda i: scores[i])
     leads = [i for i, u in enumerate(units) if u.kind == "lead"]
@@ -599,7 +611,8 @@ def select_units(
         about = [
             i
             for i in leads
-            if unit_coverage(stems, units[i].stems, idf) > 0 or _enumerates(units[i].text, stems)
+            if kept[i]
+            and (unit_coverage(stems, units[i].stems, idf) > 0 or _enumerates(units[i].text, stems))
         ]
         if about:
             best = max(about, key=list_score)
@@ -666,6 +679,7 @@ def select_units(
         if (
             nxt < len(units)
             and nxt not in chosen
+            and kept[nxt]
             and units[nxt].kind == "sentence"
             and not units[nxt].noise
             and not DEFINITION_ENTRY.match(units[nxt].text)  # "SLSO = ...": the next term, not more
@@ -680,6 +694,7 @@ def select_units(
             n_words = len(unit.text.split())
             if (
                 i in chosen
+                or not kept[i]
                 or unit in extra
                 or unit.kind != "sentence"
                 or unit.noise
@@ -773,7 +788,15 @@ def _count_of(text: str, nouns: Sequence[str], window: int = 4) -> bool:
         if not _is_count(token, text):
             continue
         near = [*tokens[max(0, i - 3) : i], *tokens[i + 1 : i + 1 + window]]
-        if any(s in wanted or _related(s, wanted) for t in near for s in stem_tokens(t)[:1]):
+        if any(
+            s in wanted
+            or _related(s, wanted)
+            or _compound_of(s, wanted)
+            or any(_compound_of(w, {s}) for w in wanted)
+            for t in near
+            for s in stem_tokens(t)[:1]
+        ):  # "åtta samverkansöverenskommelser" count "överenskommelser", and "tolv överenskommelser"
+            # "samverkansöverenskommelser"
             return True
     return False
 

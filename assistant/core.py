@@ -353,11 +353,13 @@ class Assistant:
                 stems = target
         max_words = self.settings.assistant.short_answer_words
         counted = counted_nouns(prepared.question)
-        selections: list[Selection] = []
-        for source in prepared.sources[:5]:
-            sel = select_units(source, stems, qtype, self.idf, max_words, qtype == "list", carried, counted)
-            if sel is not None:
-                selections.append(sel)
+
+        def select(source: Source, allowed: Callable[[Unit], bool] | None = None) -> Selection | None:
+            return select_units(
+                source, stems, qtype, self.idf, max_words, qtype == "list", carried, counted, allowed
+            )
+
+        selections = [sel for sel in map(select, prepared.sources[:5]) if sel is not None]
         places = places_named(prepared.question)
         if places:
             # "Vad säger Östergötlands överenskommelse om ...?": only what is said in a paragraph
@@ -366,7 +368,11 @@ class Assistant:
             # and the place check finds them lacking.
             own = query_stems(content_words(prepared.question))  # not the glossary's words
             topic = [s for s in own if s not in set(query_stems(places))]
-            about = [a for a in (_about_places(sel, places, topic) for sel in selections) if a]
+            about = [
+                sel
+                for sel in (select(s, _in_paragraph_on(s, places, topic)) for s in prepared.sources[:5])
+                if sel is not None
+            ]
             selections = about or selections
         # A clause whose best words are a fragment ("Nacka Kommun 2022-03-16", a letterhead under
         # a heading) does not answer anything; clauses with sentences go first.
@@ -884,21 +890,23 @@ def merge_answers(parts: Sequence[str], answers: Sequence[Answer]) -> Answer:
     )
 
 
-def _about_places(selection: Selection, places: list[str], topic: list[str]) -> Selection | None:
-    """The selection with only its units that share a `topic` stem and stand in a paragraph that
-    names one of `places` (folded); None when no unit does."""
-    blocks = lines_of(selection.source.chunk.text)
+def _in_paragraph_on(source: Source, places: list[str], topic: list[str]) -> Callable[[Unit], bool]:
+    """Whether a unit of `source`'s clause stands in a paragraph on one of `places` (folded) that
+    shares a `topic` stem with the question. A paragraph that opens by naming the place ("I Skånes
+    län finns ...") is on it; one that names it in passing ("Analysen omfattar Västra Götaland,
+    Skåne och Östergötland.") only when no paragraph opens so."""
 
-    def names(unit: Unit) -> bool:
-        paragraph = fold(blocks[unit.paragraph]) if unit.paragraph < len(blocks) else ""
-        return bool(unit.stems.intersection(topic)) and any(
-            re.search(rf"\b{re.escape(p)}", paragraph) for p in places
-        )
+    def names(text: str) -> bool:
+        return any(re.search(rf"\b{re.escape(p)}", fold(text)) for p in places)
 
-    units = [u for u in selection.units if names(u)]
-    if not units:
-        return None
-    return replace(selection, units=units, extra=[u for u in selection.extra if names(u)])
+    on = {
+        i: names(re.split(r"(?<=[.!?])\s+", block, maxsplit=1)[0])
+        for i, block in enumerate(lines_of(source.chunk.text))
+        if names(block) and _content_stems(block).intersection(topic)
+    }
+    opening = {i for i, first in on.items() if first}
+    paragraphs = opening or set(on)
+    return lambda unit: unit.paragraph in paragraphs
 
 
 def _content_stems(text: str) -> set[str]:

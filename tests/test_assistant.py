@@ -200,6 +200,18 @@ def test_a_region_outside_the_county_is_answered_only_from_what_is_said_of_it(
         assert "Östergötland" in citation.text
 
 
+def test_how_many_in_another_county_is_answered_from_the_paragraph_on_it(assistant: Assistant) -> None:
+    # the clause names Skåne first in a list of three counties, then in the paragraph that opens
+    # "I Skånes län ..." and counts its "samverkansöverenskommelser"; Stockholm's 17 is not Skåne's
+    skane = assistant.ask("hur många överenskommelser har skåne förutom det övergripande avtalet?")
+    assert not skane.abstained and "åtta" in skane.answer and "17" not in skane.answer
+    # counted as "överenskommelser" where the question says "samverkansöverenskommelser"
+    vgr = assistant.ask(
+        "Hur många samverkansöverenskommelser har Västra Götaland under sitt hälso- och sjukvårdsavtal?"
+    )
+    assert not vgr.abstained and "tolv" in vgr.answer
+
+
 def test_a_municipality_the_documents_never_name(assistant: Assistant) -> None:
     # asked to name the one in Huddinge: the documents only say how every municipality chooses
     assert assistant.ask("vilken vårdcentral är samordnande i Huddinge?").abstained
