@@ -201,7 +201,8 @@ _WHO_VERBS = (
 
 
 def question_type(question: str) -> str:
-    """A coarse kind of question: who, when, how_often, how_many, why, definition, list or other."""
+    """A coarse kind of question: who, when, how_often, how_many, why, list, task (what someone is to
+    do), definition or other."""
     q = fold(question)
     if re.search(r"\bhur ofta\b|\bhur manga ganger\b|\bintervall", q):
         return "how_often"
@@ -224,6 +225,8 @@ def question_type(question: str) -> str:
         # "vad är exempel på ...", "vad för uppgifter får ...", "vad föreslår SKR ska finnas med i
         # ...", "vad ska funktionen ansvara för?": several things, as the documents list them
         return "list"
+    if _TASK_ASKED.search(q):
+        return "task"
     if re.search(
         r"\bvad (ar|e|betyder|menas|innebar|star .* for)\b|\bforkortning|\bhur definieras\b"
         r"|\bdefinition(en)? (av|pa)\b",
@@ -245,6 +248,18 @@ def question_type(question: str) -> str:
     return "other"
 
 
+# "vad ska dom göra då?", "vad e det den personen ska göra?", "vad gör samordnaren?", "vilka
+# uppgifter har MAS?", "vad förväntas funktionen göra?" (folded): what someone is to do
+_TASK_ASKED = re.compile(
+    r"\bvad\b.*\b(ska|skall|bor|maste|behover|forvantas)\b.*\bgora\b"
+    r"|\bvad (gor|gjorde) (den|det|de|dom|en|ett|kommunens|regionens)\b"
+    r"|\bvilka (arbets)?uppgifter (har|ska|skall)\b|\bvad forvantas\b"
+)
+_TASK_LEAD = re.compile(
+    r"\b(förväntas|ska|skall|ansvarar för|ansvara för|åligger|uppgift\w*|uppdrag\w*|bland annat)"
+    r"(\s+att)?\s*:\s*$",
+    re.IGNORECASE,
+)
 _WHY = re.compile(
     r"\b(för att|eftersom|syfte\w*|syftar|behov\w*|behövs|därför|anledning\w*|skäl\w*|mål(et)?|"
     r"bakgrund\w*)\b",
@@ -493,10 +508,12 @@ def score_units(
         elif qtype in SPECIFIC_KINDS:
             score *= 0.6  # "hur många", "när", "hur ofta": a sentence without a number, date or
             # frequency cannot be the answer, however many of the question's words it has
-        if qtype == "list" and unit.kind == "lead":
+        if qtype in ("list", "task") and unit.kind == "lead":
             score += 0.2
             if _enumerates(unit.text, stems):
                 score += 0.4  # "... finns följande samrådsgrupper:" for "vilka samrådsgrupper finns?"
+        elif qtype in ("list", "task") and _enumerates(unit.text, stems, inline=True):
+            score += 0.6  # a list run into a sentence: "... rör målgrupperna: personer med ..."
         if counted and _count_of(unit.text, counted):
             score += 0.2
         if i == 0:
@@ -509,10 +526,15 @@ def score_units(
     return scores
 
 
-def _enumerates(lead: str, stems: Sequence[str]) -> bool:
+def _enumerates(lead: str, stems: Sequence[str], inline: bool = False) -> bool:
     """Whether a list's lead-in announces an enumeration of something the question names:
     "följande X" with X (or the word after it: "följande tre samrådsgrupper") among the
-    question's stems; not a verb further on ("följande delar föreslås ingå")."""
+    question's stems; not a verb further on ("följande delar föreslås ingå"). With `inline`, a
+    list run into a sentence: X just before a colon with words after it ("... rör målgrupperna:
+    personer med ...")."""
+    if inline:
+        colon = re.search(r"(\w+)\s*:\s*\w", lead)
+        return bool(colon) and any(s in stems for s in stem_tokens(colon.group(1)))
     tokens = fold(lead).split()
     for i, token in enumerate(tokens):
         if token == "foljande":
@@ -571,9 +593,11 @@ def select_units(
     secondary: Sequence[str] = (),
     counted: Sequence[str] = (),
     allowed: Callable[[Unit], bool] | None = None,
+    subject: Sequence[str] = (),
 ) -> Selection | None:
     """The best sentence(s) of a clause; a whole list (with its lead-in) when the question asks for one.
-    With `allowed`, only units it accepts are chosen or shown (None when it accepts none)."""
+    With `allowed`, only units it accepts are chosen or shown (None when it accepts none). `subject`:
+    the stems of the question a follow-up leans on."""
     units = split_units(source.chunk.text)
     if allowed is not None:
         # the others stay in `units` (a list's lead-in and items are found by position) but never score
@@ -612,7 +636,19 @@ def select_units(
             i
             for i in leads
             if kept[i]
-            and (unit_coverage(stems, units[i].stems, idf) > 0 or _enumerates(units[i].text, stems))
+            and (
+                unit_coverage(stems, units[i].stems, idf) > 0
+                or _enumerates(units[i].text, stems)
+                # or it announces what someone is to do, of whom the question leaned on asked:
+                # "Den kommunala samordnande funktionen förväntas:" for "vad ska den personen göra
+                # då?" after "vem är kommunens samordnande funktion?", not after "vilken vårdcentral
+                # är samordnande?"
+                or (
+                    qtype == "task"
+                    and _TASK_LEAD.search(units[i].text) is not None
+                    and coverage(subject, units[i].stems, idf) >= 0.5
+                )
+            )
         ]
         if about:
             best = max(about, key=list_score)

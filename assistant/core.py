@@ -354,9 +354,14 @@ class Assistant:
         max_words = self.settings.assistant.short_answer_words
         counted = counted_nouns(prepared.question)
 
+        # what the question a follow-up leans on asked about ("vem e kommunens samordnande funktion?")
+        leaned_on = next((t.content for t in reversed(prepared.history) if t.role == "user"), "")
+        subject = query_stems(content_words(leaned_on)) if prepared.query.followup else []
+
         def select(source: Source, allowed: Callable[[Unit], bool] | None = None) -> Selection | None:
+            want_list = qtype in ("list", "task")
             return select_units(
-                source, stems, qtype, self.idf, max_words, qtype == "list", carried, counted, allowed
+                source, stems, qtype, self.idf, max_words, want_list, carried, counted, allowed, subject
             )
 
         selections = [sel for sel in map(select, prepared.sources[:5]) if sel is not None]

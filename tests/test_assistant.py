@@ -256,6 +256,24 @@ def test_staff_words_find_the_documents_words(assistant: Assistant) -> None:
     assert not trouble.abstained and _ids(trouble)[0] == "riktlinje-hok-2022#8.6"
 
 
+def test_a_follow_up_asking_what_someone_is_to_do_gets_their_tasks(assistant: Assistant) -> None:
+    asked = [
+        {"role": "user", "content": "vem är kommunens samordnande funktion i Nacka?"},
+        {
+            "role": "assistant",
+            "content": "Kommunen ska utse en samordnande funktion; för hälso- och sjukvården är det MAS.",
+        },
+    ]
+    tasks = assistant.ask("och vad e det den ska göra då?", history=asked)
+    assert not tasks.abstained and "kontaktperson" in tasks.answer and "samverkansmöten" in tasks.answer
+    # the municipality's tasks do not answer for the vårdcentral a conversation is about
+    other = [
+        {"role": "user", "content": "vilken vårdcentral är samordnande i Nacka?"},
+        {"role": "assistant", "content": "I Nacka är det Boo vårdcentral som är samordnande vårdcentral."},
+    ]
+    assert "kontaktperson" not in assistant.ask("och vad ska dom göra då?", history=other).answer
+
+
 def test_the_reranker_counts_a_synonym_group_once(assistant: Assistant) -> None:
     # "fastställer" is one word of a group ("bestämmer", "beslutar", "fattar beslut"): a clause that
     # writes it covers the question as fully as any, and one that writes "beslut", "fattas" and

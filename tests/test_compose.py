@@ -250,9 +250,13 @@ def test_the_source_of_a_quote_closes_the_sentence_before_it() -> None:
 @pytest.mark.parametrize(
     ("question", "kind"),
     [
-        ("Vad gör kommunens samordnande funktion?", "list"),  # what it does: usually a list of tasks
-        ("Vilka uppgifter har sekretariatet?", "list"),
+        # what someone is to do: usually a list of tasks
+        ("Vad gör kommunens samordnande funktion?", "task"),
+        ("Vilka uppgifter har sekretariatet?", "task"),
+        ("okej men vad e det den personen ska göra då?", "task"),  # not what "den personen" is
+        ("ok och vad ska dom göra då?", "task"),
         ("Vad gör jag om brukaren vägrar ta sina mediciner?", "other"),
+        ("vad e SIP?", "definition"),
         ("Hur ofta följs HÖK upp?", "how_often"),
         ("Vad betyder SIP?", "definition"),
         ("varför finns det en riktlinje till HÖK?", "why"),
@@ -413,6 +417,30 @@ def test_the_sentence_that_counts_what_is_asked_answers_a_how_many_question() ->
     )
     assert sel is not None
     assert any("17 överenskommelser" in u.text for u in sel.units)
+
+
+def test_a_list_run_into_a_sentence_answers_a_which_question() -> None:
+    from assistant.compose import Idf, query_stems, question_type
+    from assistant.retrieval import content_words
+
+    # the first sentence (a title run into it) has more of the question's words; the second
+    # enumerates the "målgrupper" asked for after a colon, its bullets lost in extraction
+    text = (
+        "Stöd vid framtagande av lagstadgade överenskommelser för vissa målgrupper Enligt planen ska "
+        "kommuner och regioner få stöd i arbetet med att utveckla samverkan kring individer med behov av "
+        "samordnade insatser från båda huvudmännen och att kartlägga hur de lagstadgade överenskommelser "
+        "som huvudmännen är skyldiga att ingå används. De överenskommelser som kommuner "
+        "och regioner ska upprätta rör målgrupperna: personer med psykisk funktionsnedsättning personer "
+        "som missbrukar alkohol barn och unga som vårdas utanför det egna hemmet"
+    )
+    question = "Vilka målgrupper måste kommuner och regioner enligt lag ha överenskommelser för?"
+    source = _source(text)
+    sel = select_units(
+        source, query_stems(content_words(question)), question_type(question), Idf([source.chunk]), 60, True
+    )
+    assert sel is not None and sel.score > 0
+    # within the word budget, the list is what the answer shows
+    assert "utanför det egna hemmet" in " ".join(u.text for u in sel.shown)
 
 
 def test_a_why_question_takes_the_sentence_with_a_reason() -> None:
