@@ -755,7 +755,11 @@ _NUMBER_WORDS = (
     "sjutton|arton|nitton|tjugo|trettio|fyrtio|femtio|hundra|tusen|ingen|inga|inget|samtliga|alla|"
     "hälften|halften|majoriteten"
 )
-_COUNT_TOKEN = re.compile(rf"^(\d+([.,]\d+)?%?|{_NUMBER_WORDS}|\w+tal)$", re.IGNORECASE)
+# "ett 20-tal", "ett tiotal", "ett fåtal": a round count; not "avtal", "samtal"
+_COUNT_TOKEN = re.compile(
+    rf"^(\d+([.,]\d+)?%?|{_NUMBER_WORDS}|(\d+-?|tio|tjugo|trettio|fyrtio|femtio|hundra|tusen|fa)tal(et)?)$",
+    re.IGNORECASE,
+)
 _YEAR = re.compile(r"^(19|20)\d\d$")
 
 
@@ -991,14 +995,17 @@ def is_sentence(text: str) -> bool:
     return len(text.split()) >= 6 or text.rstrip().endswith((".", "!", "?"))
 
 
-def answer_type_missing(question: str, text: str, context: str = "") -> str | None:
+def answer_type_missing(
+    question: str, text: str, context: str = "", counted: Sequence[str] | None = None
+) -> str | None:
     """The kind of thing the question asks for that `text` lacks: "money", "contact", "action"
     (what "hur gör man X" does), "name" (of a system), "person" (a name), "count", "amount",
     "frequency", "time", "duration", "municipality", "actor" (the deciding body a "när" question
     names); or that neither `text` nor its clause and document (`context`) have: "place" (a region
     or town outside the county that the question names, or one of its municipalities when the
     question asks to name one thing or a figure there), "year" (a year it names). None when nothing
-    is missing."""
+    is missing. `counted`: what a "hur många" question counts, in all its words (default: the words
+    after "hur många")."""
     q = fold(question)
     where = fold(f"{text} {context}")
     if any(not re.search(rf"\b{re.escape(p)}", where) for p in places_named(question)):
@@ -1034,7 +1041,7 @@ def answer_type_missing(question: str, text: str, context: str = "") -> str | No
             return "topic"  # "vad säger nya socialtjänstlagen om hemtjänsten?" and only when it takes effect
     if _PERSON_ASKED.search(q) and not _PERSON_NAME.search(text):
         return "person"  # "vem är ordförande i VIS just nu?" and "den politiska styrgruppen beslutar"
-    nouns = counted_nouns(question)
+    nouns = counted_nouns(question) if counted is None else counted
     if nouns and not _count_of(_ENUMERATOR.sub(" ", text), nouns):  # "5. Ny indelning ..." counts nothing
         return "count"
     undated = _DAY_DATE.sub(" ", text)  # "1 mars 2013" is no amount

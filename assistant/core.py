@@ -172,6 +172,13 @@ class Assistant:
         self._equivalents = {
             stem: {p[0] for p in phrasings if len(p) == 1} for stem, phrasings in self._phrasings.items()
         }
+        # and as words, for what a "hur många" question counts ("avtal" is counted as
+        # "överenskommelser" too)
+        self._synonym_words: dict[str, set[str]] = {}
+        for group in glossary.synonyms if glossary is not None else []:
+            single = [p for p in group if len(stem_tokens(p)) == 1]
+            for phrase in single:
+                self._synonym_words.setdefault(stem_tokens(phrase)[0], set()).update(single)
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None) -> Assistant:
@@ -352,7 +359,7 @@ class Assistant:
                 carried = [*(s for s in stems if s not in target), *carried]
                 stems = target
         max_words = self.settings.assistant.short_answer_words
-        counted = counted_nouns(prepared.question)
+        counted = self._counted(prepared.question)
 
         # what the question a follow-up leans on asked about ("vem e kommunens samordnande funktion?")
         leaned_on = next((t.content for t in reversed(prepared.history) if t.role == "user"), "")
@@ -441,8 +448,17 @@ class Assistant:
         "medicinskt ansvariga"."""
         if self.glossary is not None:
             text = self.glossary.explain_in(text)
-        missing = answer_type_missing(question, text, self._context(source.chunk))
+        missing = answer_type_missing(question, text, self._context(source.chunk), self._counted(question))
         return missing is not None or self._other_term(question, text, source)
+
+    def _counted(self, question: str) -> list[str]:
+        """What a "hur många" question counts, with its one-word synonyms: "hur många avtal" is
+        answered by "17 överenskommelser"."""
+        nouns = counted_nouns(question)
+        synonyms = [
+            w for n in nouns for s in stem_tokens(n)[:1] for w in sorted(self._synonym_words.get(s, ()))
+        ]
+        return [*nouns, *(w for w in synonyms if w not in nouns)]
 
     def _other_term(self, question: str, text: str, source: Source) -> bool:
         """Whether the question names an abbreviation ("vad heter MAS:en i Nacka?", "... kallelsen

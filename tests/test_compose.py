@@ -443,6 +443,26 @@ def test_a_list_run_into_a_sentence_answers_a_which_question() -> None:
     assert "utanför det egna hemmet" in " ".join(u.text for u in sel.shown)
 
 
+def test_what_counts_as_a_count_of_what_is_asked() -> None:
+    from assistant.compose import _count_of
+
+    # "avtal" and "samtal" end like "ett 20-tal" but count nothing
+    assert not _count_of(
+        "KSL tar fram ett paraply för övriga avtal. De nuvarande avtalen är luddiga.", ["avtal"]
+    )
+    assert _count_of("Det finns ett 20-tal avtal.", ["avtal"]) and _count_of(
+        "Där finns sju avtal.", ["avtal"]
+    )
+    # counted in another word for the same thing: a synonym, or a compound of it
+    assert answer_type_missing("hur många avtal finns det?", "Det finns 17 överenskommelser.") == "count"
+    counted = ["avtal", "överenskommelse"]
+    assert (
+        answer_type_missing("hur många avtal finns det?", "Det finns 17 överenskommelser.", "", counted)
+        is None
+    )
+    assert _count_of("Därtill finns det åtta samverkansöverenskommelser.", ["överenskommelser"])
+
+
 def test_a_why_question_takes_the_sentence_with_a_reason() -> None:
     text = (
         "Huvudöverenskommelsen antogs av kommunstyrelsen i mars. "
