@@ -785,7 +785,8 @@ _MONEY_ASKED = re.compile(
     r"(pengar|budget|ersattning|lon|avgift|arvode|betalt|belopp|summa)\b"
     r"|\bhur mycket .*\b(betalt|pengar|kronor|ersattning|arvode|lon|avgift|\w*bidrag|"
     r"(stimulans|stats|utvecklings|projekt)?(medel|medlen))\b"
-    r"|\b(loneniva\w*|lonen|maxtaxa\w*|taxan|budgeten|budget)\b|\bvad (ar|blir) (priset|kostnaden|avgiften)\b"
+    r"|\b(loneniva\w*|lon|lonen|loner|lonerna|maxtaxa\w*|taxan|budgeten|budget)\b"
+    r"|\bvad (ar|blir) (priset|kostnaden|avgiften)\b"
 )
 # A penalty asked for (folded), and the words that name one.
 _SANCTION_ASKED = re.compile(r"\b(sanktion\w*|vite|viten|vitet|boter|straff\w*|bestraff\w*)\b")
@@ -794,7 +795,7 @@ _HOW_MUCH = re.compile(r"\bhur mycket\b(?! tid)")
 _MONEY = re.compile(r"\b(kr|kronor|tkr|mkr|sek|miljon\w*|miljard\w*|euro)\b|\d\s*(kr\b|:-)", re.IGNORECASE)
 _CONTACT_ASKED = re.compile(
     r"\b(telefon\w*|ringa|ringer|mejla\w*|e-post\w*|epost\w*|mailadress\w*|adress\w*|kontaktuppgift\w*|"
-    r"oppettid\w*|oppet|oppna)\b"
+    r"oppettid\w*|oppet|oppna|(direkt|telefon|mobil|vaxel|kontakt)(nummer|numret|numren)|numret till)\b"
 )
 _CONTACT = re.compile(
     r"\b\d{2,4}[- ]\d{2,3} ?\d{2} ?\d{2}\b|@|www\.|\bkl\.? ?\d|\b\d{1,2}[.:]\d{2}\b|\.se\b", re.IGNORECASE

@@ -141,6 +141,10 @@ def test_counted_nouns(question: str, nouns: list[str]) -> None:
         # state funds are money; medicines are not
         ("Hur mycket statliga stimulansmedel fick länet 2023?", "2023 jämfördes tre län.", "money"),
         ("Hur mycket läkemedel får man ge?", "Man får ge tre doser.", None),
+        # a salary is money; a direct number is a contact detail, a diarienummer is not
+        ("Vad har en MAS i Nacka för lön ungefär?", "MAS i Nacka är medicinskt ansvarig.", "money"),
+        ("Vad är direktnumret till Boo vårdcentral?", "I Nacka är det Boo vårdcentral.", "contact"),
+        ("Vilket diarienummer har tjänsteskrivelsen?", "Dnr ÄLN 2021/194.", None),
         # questions that ask for none of these
         ("Vem kallar till samverkansmöten?", "Den samordnande vårdcentralen kallar.", None),
     ],
