@@ -69,9 +69,11 @@ _PART_JOIN = re.compile(
 
 
 # A sentence that asks: it opens with a question word or a verb (after "och", "men", "sen"), the
-# spoken "e" and "stämmer" too.
+# spoken "e" and "stämmer" too; not a verb followed by another ("behöver få tag på nån som
+# samordnar", "ska ringa dem sen": a statement without its "jag", where a question has a subject).
+_INFINITIVE = r"(?:få|ha|veta|göra|ta|ringa|prata|kolla|se|fråga|hitta|skriva|läsa)"
 _ASKS = re.compile(
-    rf"^(?:(?:och|o|men|samt|sen|sedan)\s+)*(?:{_QUESTION_WORD}|{_ASKING_VERB}|stämmer|e)\b",
+    rf"^(?:(?:och|o|men|samt|sen|sedan)\s+)*(?:{_QUESTION_WORD}\b|(?:{_ASKING_VERB}|stämmer|e)\b(?!\s+{_INFINITIVE}\b))",
     re.IGNORECASE,
 )
 # ... or asks indirectly: "Jag undrar om det gäller barn.", "Vi vill veta vad som föreslås."

@@ -395,6 +395,12 @@ def test_a_typo_is_read_as_the_documents_word_and_noted(assistant: Assistant) ->
             ["Vilka rekommendationer gav revisionen?"],
         ),
         ("vad e essam?? nån nämnde det på mötet", ["vad e essam?"]),
+        # a verb before another is a statement without its "jag"; a verb before its subject asks
+        (
+            "vad har boo vårdcentral för telefonnummer? behöver få tag på nån som samordnar",
+            ["vad har boo vårdcentral för telefonnummer?"],
+        ),
+        ("Vem utser MAS? Har kommunen en MAS?", ["Vem utser MAS?", "Har kommunen en MAS?"]),
         # ... but one that asks indirectly is, and a question needs words of its own
         (
             "Vad föreslås för webben? Vi vill veta vad som gäller.",
