@@ -254,6 +254,16 @@ def test_staff_words_find_the_documents_words(assistant: Assistant) -> None:
     assert not checkup.abstained and "hälsoundersökning" in checkup.answer
     trouble = assistant.ask("vi har strul i samverkan med regionen hela tiden, vart rapporterar vi det?")
     assert not trouble.abstained and _ids(trouble)[0] == "riktlinje-hok-2022#8.6"
+    # "backa upp" is "stödja": SLSO "stödjer och vägleder de samordnande vårdcentralerna"
+    appointed = [
+        {"role": "user", "content": "vem utser samordnande vårdcentral?"},
+        {
+            "role": "assistant",
+            "content": "Vårdcentralerna i en kommun utser tillsammans en samordnande vårdcentral.",
+        },
+    ]
+    backed = assistant.ask("ok och vem backar upp dom sen?", history=appointed)
+    assert not backed.abstained and "SLSO" in backed.answer
 
 
 def test_a_follow_up_asking_what_someone_is_to_do_gets_their_tasks(assistant: Assistant) -> None:
