@@ -894,6 +894,21 @@ _PERSON_ASKED = re.compile(
     r"|\bvem (ar|e|var) (ordforande|projektledare|forfattare|chef|direktor)\b"
 )
 _PERSON_NAME = re.compile(r"(?<![.!?:]\s)(?<!^)\b[A-ZÅÄÖ][a-zåäöé]+ (?:[A-ZÅÄÖ]\. )?[A-ZÅÄÖ][a-zåäöé]+\b")
+
+
+def _names_person(text: str) -> bool:
+    """Whether a text has what reads as a person's name: two capitalised words, not a place ("Nacka
+    Kommun", "i Nacka Nacka kommun") nor one word twice."""
+    for match in _PERSON_NAME.finditer(text):
+        first, *_, last = match.group(0).split()
+        place = _municipality_pattern().search(fold(match.group(0))) or _place_pattern().search(
+            fold(match.group(0))
+        )
+        if first != last and not place:
+            return True
+    return False
+
+
 # "Hur loggar man in i WebCare?", "hur söker man färdtjänst?": how to do something; an answer that
 # never speaks of doing it ("logga", "söka", "ansökan") does not tell how.
 _HOW_TO = re.compile(rf"^{_FILLERS}hur (\w+) (man|jag|vi|ni|dom|de)\b")
@@ -1040,7 +1055,7 @@ def answer_type_missing(
         said = set(stem_tokens(text))
         if not any(s in said or _related(s, said) for s in topic):
             return "topic"  # "vad säger nya socialtjänstlagen om hemtjänsten?" and only when it takes effect
-    if _PERSON_ASKED.search(q) and not _PERSON_NAME.search(text):
+    if _PERSON_ASKED.search(q) and not _names_person(text):
         return "person"  # "vem är ordförande i VIS just nu?" and "den politiska styrgruppen beslutar"
     nouns = counted_nouns(question) if counted is None else counted
     if nouns and not _count_of(_ENUMERATOR.sub(" ", text), nouns):  # "5. Ny indelning ..." counts nothing

@@ -145,6 +145,9 @@ def test_counted_nouns(question: str, nouns: list[str]) -> None:
         ("Vad har en MAS i Nacka för lön ungefär?", "MAS i Nacka är medicinskt ansvarig.", "money"),
         ("Vad är direktnumret till Boo vårdcentral?", "I Nacka är det Boo vårdcentral.", "contact"),
         ("Vilket diarienummer har tjänsteskrivelsen?", "Dnr ÄLN 2021/194.", None),
+        # a person's name asked for: a place written twice ("i Nacka Nacka kommun") names no one
+        ("vem e mas i nacka nu?", "KomSam i Nacka Nacka kommun och Nackageriatriken.", "person"),
+        ("vem e mas i nacka nu?", "MAS i Nacka är Anna Svensson sedan 2020.", None),
         # questions that ask for none of these
         ("Vem kallar till samverkansmöten?", "Den samordnande vårdcentralen kallar.", None),
     ],
