@@ -599,14 +599,10 @@ def select_units(
     With `allowed`, only units it accepts are chosen or shown (None when it accepts none). `subject`:
     the stems of the question a follow-up leans on."""
     units = split_units(source.chunk.text)
-    if allowed is not None:
-        # the others stay in `units` (a list's lead-in and items are found by position) but never score
-        kept = [allowed(u) for u in units]
-        if not any(kept):
-            return None
-    else:
-        kept = [True] * len(units)
-    if not units:
+    # units not allowed stay in `units` (a list's lead-in and items are found by position) but
+    # never score
+    kept = [allowed is None or allowed(u) for u in units]
+    if not any(kept):
         return None
     scores = [
         score if keep else -1.0

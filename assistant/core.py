@@ -161,24 +161,23 @@ class Assistant:
         )  # typos in questions, read as the documents' words
         # where the documents define a term in their own words ("- Rutiner: En rutin beskriver ...")
         self._definitions = [(stems, c.id) for c in version.chunks for stems, _ in defined_terms(c.text)]
-        # every other phrasing of a one-word synonym, as stems ("bestämmer" -> "fattar beslut")
+        # every other phrasing of a one-word synonym, as stems ("bestämmer" -> "fattar beslut"), and
+        # its one-word synonyms as words, for what a "hur många" question counts ("avtal" is
+        # counted as "överenskommelser" too)
         self._phrasings: dict[str, set[tuple[str, ...]]] = {}
+        self._synonym_words: dict[str, set[str]] = {}
         for group in glossary.synonyms if glossary is not None else []:
-            phrasings = {tuple(stem_tokens(p)) for p in group} - {()}
+            stemmed = {p: tuple(stem_tokens(p)) for p in group}
+            phrasings = set(stemmed.values()) - {()}
+            single = {p for p, stems in stemmed.items() if len(stems) == 1}
             for stem in (stems[0] for stems in phrasings if len(stems) == 1):
                 self._phrasings.setdefault(stem, set()).update(phrasings - {(stem,)})
+                self._synonym_words.setdefault(stem, set()).update(single)
         # its one-word synonyms ("kollar" / "kontrollera" / "tillsyn"): a clause that has one of
         # them covers the question's word
         self._equivalents = {
             stem: {p[0] for p in phrasings if len(p) == 1} for stem, phrasings in self._phrasings.items()
         }
-        # and as words, for what a "hur många" question counts ("avtal" is counted as
-        # "överenskommelser" too)
-        self._synonym_words: dict[str, set[str]] = {}
-        for group in glossary.synonyms if glossary is not None else []:
-            single = [p for p in group if len(stem_tokens(p)) == 1]
-            for phrase in single:
-                self._synonym_words.setdefault(stem_tokens(phrase)[0], set()).update(single)
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None) -> Assistant:
