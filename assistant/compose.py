@@ -889,6 +889,9 @@ _PERSON_ASKED = re.compile(
     r"|\bvilka (politiker|personer|ledamoter) (sitter|ingar|ar)\b"
     r"|\bvem (ar|e|var) (ordforande|projektledare|forfattare|chef|direktor)\b"
 )
+# "vem e MAS i nacka?", "vem är samordnare hos oss?": who holds a role in one place is a person
+_ROLE_HOLDER_ASKED = re.compile(rf"\b(vem|vilka) (ar|e|var|sitter|blir)\b.*\b{_ROLE}\b")
+_HERE = re.compile(r"\b(hos (oss|er|mig)|har hos|i (var|er) kommun)\b")
 _PERSON_NAME = re.compile(r"(?<![.!?:]\s)(?<!^)\b[A-ZÅÄÖ][a-zåäöé]+ (?:[A-ZÅÄÖ]\. )?[A-ZÅÄÖ][a-zåäöé]+\b")
 
 
@@ -1051,7 +1054,9 @@ def answer_type_missing(
         said = set(stem_tokens(text))
         if not any(s in said or _related(s, said) for s in topic):
             return "topic"  # "vad säger nya socialtjänstlagen om hemtjänsten?" and only when it takes effect
-    if _PERSON_ASKED.search(q) and not _names_person(text):
+    in_one_place = bool(_municipalities_named(question) or _HERE.search(q))
+    person_asked = _PERSON_ASKED.search(q) or (in_one_place and _ROLE_HOLDER_ASKED.search(q))
+    if person_asked and not _names_person(text):
         return "person"  # "vem är ordförande i VIS just nu?" and "den politiska styrgruppen beslutar"
     nouns = counted_nouns(question) if counted is None else counted
     if nouns and not _count_of(_ENUMERATOR.sub(" ", text), nouns):  # "5. Ny indelning ..." counts nothing

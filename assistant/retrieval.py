@@ -71,13 +71,25 @@ _PART_JOIN = re.compile(
 # A sentence that asks: it opens with a question word or a verb (after "och", "men", "sen"), the
 # spoken "e" and "stämmer" too; not a verb followed by another ("behöver få tag på nån som
 # samordnar", "ska ringa dem sen": a statement without its "jag", where a question has a subject).
-_INFINITIVE = r"(?:få|ha|veta|göra|ta|ringa|prata|kolla|se|fråga|hitta|skriva|läsa)"
+_INFINITIVE = (
+    r"(?:få|ha|veta|göra|ta|ringa|prata|kolla|se|fråga|hitta|skriva|läsa|nå|kontakta|mejla|maila|höra|"
+    r"träffa|boka|skicka|lämna|visa)"
+)
+# "behöver namnet": a verb and one word that is no subject ("finns det", "gäller HÖK") asks nothing
+_SUBJECT = re.compile(r"^(?:det|man|vi|jag|ni|du|de|dom|den|dessa|detta|han|hon|hen|nån|någon|[A-ZÅÄÖ]\S*)$")
 _ASKS = re.compile(
     rf"^(?:(?:och|o|men|samt|sen|sedan)\s+)*(?:{_QUESTION_WORD}\b|(?:{_ASKING_VERB}|stämmer|e)\b(?!\s+{_INFINITIVE}\b))",
     re.IGNORECASE,
 )
 # ... or asks indirectly: "Jag undrar om det gäller barn.", "Vi vill veta vad som föreslås."
 _INDIRECT = re.compile(r"\b(undrar|undra|vill veta|fråga|frågar|frågan)\b", re.IGNORECASE)
+
+
+def _asks(piece: str) -> bool:
+    words = piece.rstrip(".!").split()
+    if len(words) == 2 and re.fullmatch(_ASKING_VERB, words[0], re.IGNORECASE):
+        return bool(_SUBJECT.match(words[1]))
+    return bool(_ASKS.match(piece))
 
 
 def question_parts(question: str) -> list[str]:
@@ -89,7 +101,7 @@ def question_parts(question: str) -> list[str]:
     if (
         len(pieces) > 1
         and not pieces[-1].endswith("?")
-        and not _ASKS.match(pieces[-1])
+        and not _asks(pieces[-1])
         and not _INDIRECT.search(pieces[-1])
         and content_words(" ".join(pieces[:-1]))
     ):

@@ -80,6 +80,14 @@ def test_list_question_gets_the_whole_list(assistant: Assistant) -> None:
     assert "kontaktperson" in answer.answer
 
 
+def test_a_list_of_what_is_asked_answers_before_a_clause_that_only_mentions_it(assistant: Assistant) -> None:
+    # section 5 introduces the samrådsgrupper; 5.2 lists them ("... finns följande samrådsgrupper:")
+    answer = assistant.ask("Vilka länsövergripande samrådsgrupper finns enligt riktlinjen till HÖK?")
+    assert _ids(answer)[0] == "riktlinje-hok-2022#5.2"
+    assert answer.answer.count("\n- ") >= 4
+    assert "digitalisering" in answer.answer
+
+
 def test_short_and_full_audiences(assistant: Assistant) -> None:
     short = assistant.ask("Vem utser den samordnande vårdcentralen?", audience="kort")
     full = assistant.ask("Vem utser den samordnande vårdcentralen?", audience="utförlig")
@@ -411,6 +419,10 @@ def test_a_typo_is_read_as_the_documents_word_and_noted(assistant: Assistant) ->
             ["vad har boo vårdcentral för telefonnummer?"],
         ),
         ("Vem utser MAS? Har kommunen en MAS?", ["Vem utser MAS?", "Har kommunen en MAS?"]),
+        # a verb and one word that is not its subject: "(jag) behöver namnet"
+        ("vem e MAS i nacka? behöver namnet", ["vem e MAS i nacka?"]),
+        ("vad e numret? behöver nå den samordnande vc", ["vad e numret?"]),
+        ("Vem utser MAS? Gäller HÖK", ["Vem utser MAS?", "Gäller HÖK?"]),
         # ... but one that asks indirectly is, and a question needs words of its own
         (
             "Vad föreslås för webben? Vi vill veta vad som gäller.",

@@ -148,6 +148,12 @@ def test_counted_nouns(question: str, nouns: list[str]) -> None:
         # a person's name asked for: a place written twice ("i Nacka Nacka kommun") names no one
         ("vem e mas i nacka nu?", "KomSam i Nacka Nacka kommun och Nackageriatriken.", "person"),
         ("vem e mas i nacka nu?", "MAS i Nacka är Anna Svensson sedan 2020.", None),
+        # who holds a role in one municipality (or "hos oss") is a person, not a role
+        ("vem e MAS i nacka?", "En MAS efterlyser enhetliga rutiner för avvikelser.", "person"),
+        ("vem är samordnare hos oss?", "Samordnaren kallar till möten.", "person"),
+        ("vem e MAS i nacka?", "MAS i Nacka är Anna Svensson sedan 2020.", None),
+        ("vem är MAS?", "MAS är medicinskt ansvarig sjuksköterska.", None),
+        ("vem är samordnande vårdcentral i Nacka?", "I Nacka är det Boo vårdcentral.", None),
         # questions that ask for none of these
         ("Vem kallar till samverkansmöten?", "Den samordnande vårdcentralen kallar.", None),
     ],
