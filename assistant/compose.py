@@ -200,6 +200,14 @@ _WHO_VERBS = (
 )
 
 
+# "o spel om pengar då, när kom det in?": "när" and a verb after a comma asks when; "när" and a
+# subject ("vem ansvarar, när patienten skrivs ut?") tells of an occasion
+_WHEN_VERB = (
+    r"(?:kom|kommer|borja\w*|galler|gallde|trad\w*|blev|blir|infordes|beslutades|antogs|startade|"
+    r"tillkom|hande|ska|skall|ar|var|e)"
+)
+
+
 def question_type(question: str) -> str:
     """A coarse kind of question: who, when, how_often, how_many, why, list, task (what someone is to
     do), definition or other."""
@@ -208,12 +216,13 @@ def question_type(question: str) -> str:
         return "how_often"
     if re.search(
         rf"^{_FILLERS}(?:sedan |sen |fran |fram till |ungefar )?nar\b"
+        rf"|[,;] *(?:sedan |sen )?nar {_WHEN_VERB}\b"
         r"|\bvilket datum\b|\bfran och med\b|\bvilket ar\b|\bdatum\b|\bi kraft\b|\bhur lang tid (sen|sedan)\b"
         r"|\bvilk(a|en|et) (manad\w*|vecka|veckor|period|tidpunkt)\b|\bvilken tid pa aret\b",
         q,
     ):
         return "when"
-    if re.search(r"\bhur manga\b|\bantal\b|\bhur mycket\b|\bhur lang\b|\bhur stor\b", q):
+    if re.search(r"\b(hur|lika) manga\b|\bantal\b|\bhur mycket\b|\bhur lang\b|\bhur stor\b", q):
         return "how_many"
     if re.search(r"\bvarfor\b|\bav vilken anledning\b|\bvad (ar|var) (syftet|anledningen|skalet|malet)\b", q):
         return "why"
@@ -767,7 +776,7 @@ def _is_count(token: str, text: str) -> bool:
     return token != "inga" or re.search(r"\binga\b", text, re.IGNORECASE) is not None
 
 
-_HOW_MANY = re.compile(r"\bhur manga ((?:\w+ ){0,2}\w+)")
+_HOW_MANY = re.compile(r"\b(?:hur|lika) manga ((?:\w+ ){0,2}\w+)")
 # Auxiliary and modal verbs (folded): no counted thing after "hur många", no action after "hur".
 _AUXILIARIES = frozenset(
     "ar e var har hade kan kunde ska skall far fick blir blev maste bor borde vill ville kommer skulle "

@@ -26,14 +26,14 @@ ANSWER_GIST_WORDS = 30  # words of the previous answer carried into a follow-up'
 
 # A short question that starts like this, or ends in "då?", leans on what was said before.
 _FOLLOWUP_START = re.compile(
-    r"^(och|men|samt|eller|än|också|även|hur är det med|gäller (det|detta|samma)|vad gäller|"
+    r"^(och|o|men|samt|eller|än|också|även|hur är det med|gäller (det|detta|samma)|vad gäller|"
     r"vad händer (då|sen|sedan)|om (det|den|man))\b",
     re.IGNORECASE,
 )
 # Words that point back to something said before.
 _REFERRING = "det|den|dem|de|detta|dessa|dom|där|dit|samma|sådan|sådana|dess|deras|denne|hen"
 _FOLLOWUP_REFERENCE = re.compile(
-    rf"\b(då|{_REFERRING})\b\s*\??$|\b(det där|den där|de där|dom där|ovan|nyss)\b",
+    rf"\b(då|{_REFERRING})\b\s*\??$|\bdå\s*[,?]|\b(det där|den där|de där|dom där|ovan|nyss)\b",
     re.IGNORECASE,
 )
 _PRONOUN = re.compile(rf"\b({_REFERRING})\b", re.IGNORECASE)

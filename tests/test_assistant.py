@@ -88,6 +88,12 @@ def test_a_list_of_what_is_asked_answers_before_a_clause_that_only_mentions_it(a
     assert "digitalisering" in answer.answer
 
 
+def test_staff_say_pengar_where_the_documents_say_medel(assistant: Assistant) -> None:
+    answer = assistant.ask("vem bestämmer över pengarna från staten?")
+    assert _ids(answer)[0] == "riktlinje-hok-2022#5.3"
+    assert "stimulansmedel" in answer.answer
+
+
 def test_short_and_full_audiences(assistant: Assistant) -> None:
     short = assistant.ask("Vem utser den samordnande vårdcentralen?", audience="kort")
     full = assistant.ask("Vem utser den samordnande vårdcentralen?", audience="utförlig")
@@ -120,6 +126,10 @@ def test_followup_detection() -> None:
     assert is_followup("vem bestämmer det?", history)
     assert not is_followup("Vem utser deltagarna i uppföljningsdialogen från kommunerna?", history)
     assert not is_followup("och för barn då?", [])
+    # chat forms: "o" for "och", and "X då, ..." before a question of its own
+    assert is_followup("o vad gäller för barn och unga?", history)
+    assert is_followup("spel om pengar då, när kom det in i lagen?", history)
+    assert not is_followup("När kom spel om pengar in i lagen om missbruk?", history)
     query = build_query("hur ofta?", history)
     assert query.followup and "uppfoljningen" in query.text.lower().replace("ö", "o")
     # the last answer is carried when the follow-up refers back to it, not when it names a new thing

@@ -19,6 +19,7 @@ from avtal.models import Chunk
         ("Vem ansvarar för SIP?", []),
         ("Till hur många överenskommelser föreslår översynen att de minskas?", ["overenskommelser"]),
         ("hur många sådana överenskommelser har Skåne?", ["sadana", "overenskommelser"]),
+        ("har skåne lika många överenskommelser som vi?", ["overenskommelser"]),  # a count compared
     ],
 )
 def test_counted_nouns(question: str, nouns: list[str]) -> None:
@@ -284,6 +285,10 @@ def test_the_source_of_a_quote_closes_the_sentence_before_it() -> None:
         ("ok och när på året samlar man in data då?", "when"),
         ("sen när är det lag på det?", "when"),
         ("hur lång tid sen var det man bestämde det?", "when"),  # how long ago: a date answers
+        # "när" and a verb after a comma asks when; "när" and a subject tells of an occasion
+        ("o spel om pengar då, när kom det in?", "when"),
+        ("Vem ansvarar, när patienten skrivs ut?", "who"),
+        ("har Skåne lika många överenskommelser som Stockholm?", "how_many"),
         # several things, as the documents list them
         ("vad är exempel på uppgifter som dsk kan delegera?", "list"),
         ("vad för uppgifter får vi göra på delegering?", "list"),
