@@ -538,17 +538,24 @@ def score_units(
 def _enumerates(lead: str, stems: Sequence[str], inline: bool = False) -> bool:
     """Whether a list's lead-in announces an enumeration of something the question names:
     "följande X" with X (or the word after it: "följande tre samrådsgrupper") among the
-    question's stems; not a verb further on ("följande delar föreslås ingå"). With `inline`, a
-    list run into a sentence: X just before a colon with words after it ("... rör målgrupperna:
-    personer med ...")."""
+    question's stems (or a compound of one: "följande målgrupper" for "vilka grupper"); not a verb
+    further on ("följande delar föreslås ingå"). With `inline`, a list run into a sentence: X just
+    before a colon with words after it ("... rör målgrupperna: personer med ..."), or X the
+    sentence's subject ("De samverkansöverenskommelser som ... rör målgrupperna: ...")."""
+
+    def asked(named: Sequence[str]) -> bool:
+        # the word itself or a compound of it: "målgrupperna" for "vilka grupper"
+        return any(s in stems or _compound_of(q, {s}) for s in named for q in stems)
+
     if inline:
         colon = re.search(r"(\w+)\s*:\s*\w", lead)
-        return bool(colon) and any(s in stems for s in stem_tokens(colon.group(1)))
+        if not colon:
+            return False
+        return asked(stem_tokens(colon.group(1))) or asked(stem_tokens(" ".join(lead.split()[:3])))
     tokens = fold(lead).split()
     for i, token in enumerate(tokens):
         if token == "foljande":
-            named = stem_tokens(" ".join(tokens[i + 1 : i + 3]))
-            return any(s in stems for s in named)
+            return asked(stem_tokens(" ".join(tokens[i + 1 : i + 3])))
     return False
 
 

@@ -94,6 +94,14 @@ def test_staff_say_pengar_where_the_documents_say_medel(assistant: Assistant) ->
     assert "stimulansmedel" in answer.answer
 
 
+def test_a_list_run_into_a_sentence_answers_a_which_question(assistant: Assistant) -> None:
+    # "... enligt lag ska upprätta rör målgrupperna: personer med psykisk funktionsnedsättning ...";
+    # staff say "tvungna" where the documents say "skyldiga"
+    answer = assistant.ask("vilka överenskommelser är kommun och region tvungna att ha enligt lag?")
+    assert not answer.abstained
+    assert "psykisk funktionsnedsättning" in answer.answer and "utanför det egna hemmet" in answer.answer
+
+
 def test_short_and_full_audiences(assistant: Assistant) -> None:
     short = assistant.ask("Vem utser den samordnande vårdcentralen?", audience="kort")
     full = assistant.ask("Vem utser den samordnande vårdcentralen?", audience="utförlig")

@@ -585,6 +585,13 @@ def test_a_list_whose_lead_in_is_about_something_else_does_not_answer_a_which_qu
 
     assert not _enumerates("Följande delar föreslås ingå:", query_stems(["parter", "ingar"]))
     assert _enumerates("Det finns följande tre samrådsgrupper:", query_stems(["samradsgrupper"]))
+    # a list run into a sentence, of a compound of what is asked, or with it as the subject
+    inline = "De samverkansöverenskommelser som kommuner ska upprätta rör målgrupperna: personer med"
+    assert _enumerates(inline, query_stems(["grupper"]), inline=True)
+    assert _enumerates(inline, query_stems(["overenskommelser"]), inline=True)
+    assert not _enumerates(inline, query_stems(["kommuner"]), inline=True)
+    other = "Kommunerna har två uppgifter: att samordna"
+    assert not _enumerates(other, query_stems(["grupper"]), inline=True)
 
 
 def test_the_next_entry_of_a_term_list_is_not_shown_as_context() -> None:
