@@ -237,7 +237,8 @@ def question_type(question: str) -> str:
     if _TASK_ASKED.search(q):
         return "task"
     if re.search(
-        r"\bvad (ar|e|betyder|menas|innebar|star .* for)\b|\bforkortning|\bhur definieras\b"
+        r"\bvad (ar|e|betyder|menas|innebar|star .* for)\b|\bforkortning"
+        r"|\bhur (definieras|definierar|beskrivs|beskriver)\b"
         r"|\bdefinition(en)? (av|pa)\b",
         q,
     ):
@@ -308,11 +309,25 @@ _DEFINITION_ASKED = re.compile(
 )
 
 
+# "vad är skillnaden mellan en rutin och en riktlinje?": both terms are asked about
+_DIFFERENCE_ASKED = re.compile(
+    r"\bskillnad(?:en|er|erna)? (?:på|mellan) "
+    r"(.+?)(?=\s+(?:i|enligt|inom|hos|när|som|egentligen|då)\b|\s*[?.!]|$)",
+    re.IGNORECASE,
+)
+
+
+def compares(question: str) -> bool:
+    """Whether a question asks how two things differ: each is to be answered."""
+    return _DIFFERENCE_ASKED.search(question) is not None or "till skillnad från" in question.lower()
+
+
 def definition_target(question: str) -> str:
     """What a definition question asks about: "Hur definieras en samverkansöverenskommelse i
-    SKR:s begreppslista?" -> "en samverkansöverenskommelse" (not SKR); the whole question when
-    it is not phrased so."""
-    match = _DEFINITION_ASKED.search(question)
+    SKR:s begreppslista?" -> "en samverkansöverenskommelse" (not SKR); "Vad är skillnaden mellan
+    en rutin och en riktlinje?" -> "en rutin och en riktlinje"; the whole question when it is not
+    phrased so."""
+    match = _DIFFERENCE_ASKED.search(question) or _DEFINITION_ASKED.search(question)
     return match.group(1) if match else question
 
 
@@ -710,7 +725,12 @@ def select_units(
         # other sentences of the clause that also answer join, best first, within the word budget
         words_used = len(units[best].text.split())
         for i in sorted(range(len(units)), key=lambda j: -scores[j]):
-            if i == best or units[i].kind != "sentence":
+            # a term list's other entries may define what is asked too ("- Rutiner: ..." beside "-
+            # Regional riktlinje: ..." for "skillnaden mellan en rutin och en riktlinje")
+            entry = (
+                qtype == "definition" and units[i].kind == "item" and _DEFINED_HEAD[0].match(units[i].text)
+            )
+            if i == best or (units[i].kind != "sentence" and not entry):
                 continue
             n_words = len(units[i].text.split())
             if scores[i] < max(0.6 * scores[best], 0.25) or words_used + n_words > max_words:

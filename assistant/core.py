@@ -24,6 +24,7 @@ from assistant.compose import (
     Unit,
     _enumerates,
     answer_type_missing,
+    compares,
     counted_nouns,
     coverage,
     defined_terms,
@@ -263,7 +264,10 @@ class Assistant:
             return sources
         chunks = {c.id: c for c in self.version.chunks}
         target = definition_target(question)
-        terms = self.glossary.find(target) if self.glossary is not None else []
+        # a question not phrased "vad är X?" ("Hur beskriver SKR-underlaget en handlingsplan?") is
+        # not asking what the abbreviations it names stand for
+        phrased = target != question
+        terms = self.glossary.find(target) if self.glossary is not None and phrased else []
         defining = [cid for term in terms for cid in term.defined_in]
         if not defining:
             asked = set(query_stems(content_words(target)))
@@ -359,6 +363,8 @@ class Assistant:
                 carried = [*(s for s in stems if s not in target), *carried]
                 stems = target
         max_words = self.settings.assistant.short_answer_words
+        if compares(prepared.question):
+            max_words *= 2  # "skillnaden mellan en rutin och en riktlinje": room for each
         counted = self._counted(prepared.question)
 
         # what the question a follow-up leans on asked about ("vem e kommunens samordnande funktion?")

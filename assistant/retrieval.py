@@ -50,7 +50,9 @@ QUESTION_WORDS = frozenset(
         "skulle egentligen exakt ungefär sen faktiskt va "
         # where to and how, and chat forms ("vilken väg ska den ta dit?", "o går igenom tsm", "el")
         "dit hit därifrån igenom ner iväg tillbaka el tsm iaf pga mkt ngn ngt ngr "
-        "sån sånt såna sådan sådant sådana"
+        "sån sånt såna sådan sådant sådana "
+        # "vad är skillnaden mellan X och Y?" asks about X and Y
+        "skillnad skillnaden skillnader skillnaderna"
     ).split()
 )
 

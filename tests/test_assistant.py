@@ -102,6 +102,21 @@ def test_a_list_run_into_a_sentence_answers_a_which_question(assistant: Assistan
     assert "psykisk funktionsnedsättning" in answer.answer and "utanför det egna hemmet" in answer.answer
 
 
+def test_how_two_terms_differ_is_answered_with_both_definitions(assistant: Assistant) -> None:
+    answer = assistant.ask("vad är skillnaden mellan en rutin och en riktlinje?")
+    assert _ids(answer)[0] == "skr-stod-lagstadgade-overenskommelser#begrepp-i-styrdokument"
+    assert "En rutin beskriver" in answer.answer and "En riktlinje är" in answer.answer
+
+
+def test_a_question_not_phrased_as_a_definition_is_not_answered_with_its_abbreviations(
+    assistant: Assistant,
+) -> None:
+    # "SKR" is a glossary term, but the question asks how SKR describes a handlingsplan
+    answer = assistant.ask("Hur beskriver SKR en handlingsplan?")
+    assert _ids(answer)[0] == "skr-stod-lagstadgade-overenskommelser#begrepp-i-styrdokument"
+    assert "sammanställning av aktiviteter" in answer.answer
+
+
 def test_short_and_full_audiences(assistant: Assistant) -> None:
     short = assistant.ask("Vem utser den samordnande vårdcentralen?", audience="kort")
     full = assistant.ask("Vem utser den samordnande vårdcentralen?", audience="utförlig")

@@ -289,6 +289,7 @@ def test_the_source_of_a_quote_closes_the_sentence_before_it() -> None:
         ("o spel om pengar då, när kom det in?", "when"),
         ("Vem ansvarar, när patienten skrivs ut?", "who"),
         ("har Skåne lika många överenskommelser som Stockholm?", "how_many"),
+        ("Hur beskriver SKR en handlingsplan?", "definition"),
         # several things, as the documents list them
         ("vad är exempel på uppgifter som dsk kan delegera?", "list"),
         ("vad för uppgifter får vi göra på delegering?", "list"),
@@ -382,6 +383,11 @@ def test_definitions_the_documents_give_in_their_own_words() -> None:
     )
     assert definition_target("Vad står SIP för?") == "SIP"
     assert definition_target("vad e en rutin egentligen?") == "en rutin"
+    # how two terms differ asks about both
+    assert (
+        definition_target("vad e skillnaden på en rutin o en riktlinje egentligen")
+        == "en rutin o en riktlinje"
+    )
     # the defining entry alone answers, not the whole list it stands in
     assert _best(text, "vad är en rutin?") == "- Rutiner: En rutin beskriver hur aktiviteter ska utföras."
 
