@@ -625,10 +625,12 @@ def select_units(
     counted: Sequence[str] = (),
     allowed: Callable[[Unit], bool] | None = None,
     subject: Sequence[str] = (),
+    holds: Callable[[str], bool] | None = None,
 ) -> Selection | None:
     """The best sentence(s) of a clause; a whole list (with its lead-in) when the question asks for one.
     With `allowed`, only units it accepts are chosen or shown (None when it accepts none). `subject`:
-    the stems of the question a follow-up leans on."""
+    the stems of the question a follow-up leans on. `holds`: whether a unit's text holds the thing
+    the question asks for (see `asked_thing`); such a unit is chosen first."""
     units = split_units(source.chunk.text)
     # units not allowed stay in `units` (a list's lead-in and items are found by position) but
     # never score
@@ -640,10 +642,14 @@ def select_units(
         for score, keep in zip(score_units(units, stems, qtype, idf, secondary, counted), kept, strict=True)
     ]
     best = max(range(len(units)), key=lambda i: scores[i])
-    if counted:
+    if counted or holds is not None:
         # "Hur många överenskommelser finns det?": a sentence that counts them is the answer, however
-        # many more of the question's words another one has ("Det finns 17 överenskommelser ...")
-        counting = [i for i, u in enumerate(units) if kept[i] and not u.noise and _count_of(u.text, counted)]
+        # many more of the question's words another one has ("Det finns 17 överenskommelser ..."); so
+        # is one that holds what is asked ("Dnr: ÄLN 2021/194" for "vilket diarienummer ...?")
+        def has(text: str) -> bool:
+            return (bool(counted) and _count_of(text, counted)) or (holds is not None and holds(text))
+
+        counting = [i for i, u in enumerate(units) if kept[i] and not u.noise and has(u.text)]
         if counting and best not in counting:
             best = max(counting, key=lambda i: scores[i])
     leads = [i for i, u in enumerate(units) if u.kind == "lead"]
@@ -832,6 +838,18 @@ _CONTACT_ASKED = re.compile(
 _CONTACT = re.compile(
     r"\b\d{2,4}[- ]\d{2,3} ?\d{2} ?\d{2}\b|@|www\.|\bkl\.? ?\d|\b\d{1,2}[.:]\d{2}\b|\.se\b", re.IGNORECASE
 )
+
+
+_CASE_NUMBER_ASKED = re.compile(r"\b(diarienumm\w*|dnr|arendenumm\w*)\b")
+_CASE_NUMBER = re.compile(r"\b\d{2,4}/\d{1,6}\b")  # "Dnr: ÄLN 2021/194"
+
+
+def asked_thing(question: str) -> Callable[[str], bool] | None:
+    """A test of whether a text holds the particular thing a question asks for, when it asks for one
+    that a clause's best-matching sentence may well lack: a case number."""
+    if _CASE_NUMBER_ASKED.search(fold(question)):
+        return lambda text: _CASE_NUMBER.search(text) is not None
+    return None
 
 
 def counted_nouns(question: str) -> list[str]:
@@ -1049,7 +1067,8 @@ def is_sentence(text: str) -> bool:
 def answer_type_missing(
     question: str, text: str, context: str = "", counted: Sequence[str] | None = None
 ) -> str | None:
-    """The kind of thing the question asks for that `text` lacks: "money", "contact", "action"
+    """The kind of thing the question asks for that `text` lacks: "money", "contact", "case_number",
+    "action"
     (what "hur gör man X" does), "name" (of a system), "person" (a name), "count", "amount",
     "frequency", "time", "duration", "municipality", "actor" (the deciding body a "när" question
     names); or that neither `text` nor its clause and document (`context`) have: "place" (a region
@@ -1073,6 +1092,8 @@ def answer_type_missing(
         return "sanction"  # "vilka viten kan IVO besluta om?" and only that IVO may check in its tillsyn
     if _CONTACT_ASKED.search(q) and not _CONTACT.search(text):
         return "contact"
+    if _CASE_NUMBER_ASKED.search(q) and not _CASE_NUMBER.search(text):
+        return "case_number"  # "vad har tjänsteskrivelsen för dnr?" and "Äldrenämnden föreslår ..."
     how_to = _HOW_TO.search(q)
     if how_to and how_to.group(1) not in _NOT_AN_ACTION:
         action = stem_tokens(how_to.group(1))[0]

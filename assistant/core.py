@@ -24,6 +24,7 @@ from assistant.compose import (
     Unit,
     _enumerates,
     answer_type_missing,
+    asked_thing,
     compares,
     counted_nouns,
     coverage,
@@ -180,6 +181,12 @@ class Assistant:
         self._equivalents = {
             stem: {p[0] for p in phrasings if len(p) == 1} for stem, phrasings in self._phrasings.items()
         }
+        # ... and an abbreviation of one word and that word ("Dnr" / "diarienummer")
+        for term in glossary.terms if glossary is not None else []:
+            short, long = stem_tokens(term.abbr), stem_tokens(term.expansion)
+            if term.kind == "abbreviation" and len(short) == 1 and len(long) == 1 and short != long:
+                self._equivalents.setdefault(short[0], set()).add(long[0])
+                self._equivalents.setdefault(long[0], set()).add(short[0])
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None) -> Assistant:
@@ -366,6 +373,7 @@ class Assistant:
         if compares(prepared.question):
             max_words *= 2  # "skillnaden mellan en rutin och en riktlinje": room for each
         counted = self._counted(prepared.question)
+        holds = asked_thing(prepared.question)
 
         # what the question a follow-up leans on asked about ("vem e kommunens samordnande funktion?")
         leaned_on = next((t.content for t in reversed(prepared.history) if t.role == "user"), "")
@@ -374,7 +382,17 @@ class Assistant:
         def select(source: Source, allowed: Callable[[Unit], bool] | None = None) -> Selection | None:
             want_list = qtype in ("list", "task")
             return select_units(
-                source, stems, qtype, self.idf, max_words, want_list, carried, counted, allowed, subject
+                source,
+                stems,
+                qtype,
+                self.idf,
+                max_words,
+                want_list,
+                carried,
+                counted,
+                allowed,
+                subject,
+                holds,
             )
 
         selections = [sel for sel in map(select, prepared.sources[:5]) if sel is not None]
@@ -519,6 +537,8 @@ class Assistant:
         write "kolla" and "strul" where the documents write "kontrollera" and "brister"."""
         if self.idf.is_known_word(word, other_forms=True):
             return True
+        if any(self.idf.df.get(s) for s in self._equivalents.get(next(iter(stem_tokens(word)), ""), ())):
+            return True  # "diarienummer" where the documents write "Dnr"
         return any(
             all(self.idf.df.get(stem) for stem in phrasing)
             for stem in stem_tokens(word)
@@ -1015,11 +1035,13 @@ _DOCUMENT_DATE_ASKED = re.compile(
 
 def _substantive_text(text: str, question: str) -> bool:
     """Whether a text can answer: a sentence ("Återstår att göra." under its heading), a
-    sentence's worth of words, the number a "hur många" question asks for, or the date of a
+    sentence's worth of words, the number a "hur många" question asks for, the thing a question
+    asks for ("Dnr: ÄLN 2021/194", see `asked_thing`), or the date of a
     letterhead when the question asks for the document's date ("Vilket datum är
     tjänsteskrivelsen skriven?", not "När började HÖK gälla?")."""
     qtype = question_type(question)
-    if is_sentence(text) or (qtype == "how_many" and type_match(qtype, text)):
+    holds = asked_thing(question)
+    if is_sentence(text) or (qtype == "how_many" and type_match(qtype, text)) or (holds and holds(text)):
         return True
     return qtype == "when" and type_match(qtype, text) and bool(_DOCUMENT_DATE_ASKED.search(fold(question)))
 

@@ -117,6 +117,14 @@ def test_a_question_not_phrased_as_a_definition_is_not_answered_with_its_abbrevi
     assert "sammanställning av aktiviteter" in answer.answer
 
 
+def test_a_case_number_is_answered_from_the_letterhead_that_gives_it(assistant: Assistant) -> None:
+    # the documents write "Dnr: ÄLN 2021/194"; the question says "diarienummer"
+    answer = assistant.ask("vad har nackas ärende om hök för diarienummer?")
+    assert not answer.abstained
+    assert _ids(answer)[0] == "nacka-tjansteskrivelse-hok-2022#tjansteskrivelse"
+    assert "ÄLN 2021/194" in answer.answer
+
+
 def test_short_and_full_audiences(assistant: Assistant) -> None:
     short = assistant.ask("Vem utser den samordnande vårdcentralen?", audience="kort")
     full = assistant.ask("Vem utser den samordnande vårdcentralen?", audience="utförlig")

@@ -146,6 +146,7 @@ def test_counted_nouns(question: str, nouns: list[str]) -> None:
         ("Vad har en MAS i Nacka för lön ungefär?", "MAS i Nacka är medicinskt ansvarig.", "money"),
         ("Vad är direktnumret till Boo vårdcentral?", "I Nacka är det Boo vårdcentral.", "contact"),
         ("Vilket diarienummer har tjänsteskrivelsen?", "Dnr ÄLN 2021/194.", None),
+        ("vad har tjänsteskrivelsen för dnr?", "Äldrenämnden föreslår att HÖK antas.", "case_number"),
         # a person's name asked for: a place written twice ("i Nacka Nacka kommun") names no one
         ("vem e mas i nacka nu?", "KomSam i Nacka Nacka kommun och Nackageriatriken.", "person"),
         ("vem e mas i nacka nu?", "MAS i Nacka är Anna Svensson sedan 2020.", None),
@@ -441,6 +442,26 @@ def test_the_sentence_that_counts_what_is_asked_answers_a_how_many_question() ->
     )
     assert sel is not None
     assert any("17 överenskommelser" in u.text for u in sel.units)
+
+
+def test_the_line_with_the_case_number_answers_which_case_number() -> None:
+    from assistant.compose import Idf, asked_thing, query_stems, question_type
+    from assistant.retrieval import content_words
+
+    text = "Dnr: ÄLN 2021/194\n\nHuvudöverenskommelse om samverkan kring hälsa, vård och omsorg, HÖK"
+    question = "Vilket diarienummer har tjänsteskrivelsen om HÖK?"
+    source = _source(text)
+    stems = query_stems(content_words(question))
+    qtype = question_type(question)
+    idf = Idf([source.chunk])
+    plain = select_units(source, stems, qtype, idf, 60, False)
+    asked = select_units(source, stems, qtype, idf, 60, False, holds=asked_thing(question))
+    assert plain is not None and asked is not None
+    assert [u.text for u in plain.units] == [
+        "Huvudöverenskommelse om samverkan kring hälsa, vård och omsorg, HÖK"
+    ]
+    assert [u.text for u in asked.units] == ["Dnr: ÄLN 2021/194"]
+    assert asked_thing("Vem ansvarar för HÖK?") is None
 
 
 def test_a_list_run_into_a_sentence_answers_a_which_question() -> None:
