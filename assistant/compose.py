@@ -926,6 +926,7 @@ def tells_when(text: str) -> bool:
 
 
 _MUNICIPALITY_ASKED = re.compile(r"\bvilk(en|a) (kommun|kommuner|stadsdel|stadsdelar)\b")
+_NOT = re.compile(r"\b(inte|ej|icke|saknar|annu inte)\b")
 # A day asked for ("vilket datum", "vilken dag") and a day given: "2022-07-01", "den 14 oktober".
 _DAY_ASKED = re.compile(r"\b(vilket datum|vilken dag|vilka datum)\b")
 _DAY_DATE = re.compile(rf"\b(19|20)\d\d-\d\d-\d\d\b|\b\d{{1,2}}(:e|:a)?\s+({_MONTHS})\b", re.IGNORECASE)
@@ -1141,8 +1142,16 @@ def answer_type_missing(
     if _DURATION_ASKED.search(q) and not _DURATION.search(text):
         return "duration"  # "hur lång är kön till säbo?" and no "tre veckor", "tills vidare" ...
     asked = _MUNICIPALITY_ASKED.search(q)
-    named = [m.group(1) for m in _municipality_pattern().finditer(fold(text)) if m.group(1)]
-    if asked and not (named if asked.group(1) == "en" else _municipality_pattern().search(fold(text))):
+    folded = fold(text)
+    named = [m.group(1) for m in _municipality_pattern().finditer(folded) if m.group(1)]
+    if asked and asked.group(1) == "a" and _NOT.search(q):
+        # "vilka kommuner har inte antagit HÖK?": the exceptions are named, or none ("samtliga
+        # kommuner har antagit den"); "länets kommuner" (or "Stockholms län") are no answer
+        if not (
+            {n for n in named if n != "stockholm"} or re.search(r"\b(samtliga|alla)( \d+)? kommuner", folded)
+        ):
+            return "municipality"
+    elif asked and not (named if asked.group(1) == "en" else _municipality_pattern().search(folded)):
         # "vilka kommuner ingår i ...?" and no municipality named; "vilken kommun har inte ...?"
         # and only "25 av länets kommuner": one is asked for, so one must be named
         return "municipality"

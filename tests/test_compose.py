@@ -139,6 +139,14 @@ def test_counted_nouns(question: str, nouns: list[str]) -> None:
         # one municipality asked for: "länets kommuner" names none
         ("Vilken kommun har inte antagit HÖK?", "Den antogs av 25 av länets kommuner.", "municipality"),
         ("Vilken kommun har inte antagit HÖK?", "Den antogs av alla utom Vaxholm.", None),
+        # which ones have not: the exceptions named, or none; not "kommunerna i Stockholms län"
+        (
+            "Vilka kommuner i länet har inte antagit HÖK?",
+            "Styrelsen rekommenderade kommunerna i Stockholms län att anta den.",
+            "municipality",
+        ),
+        ("Vilka kommuner har inte antagit HÖK?", "Samtliga kommuner har antagit HÖK.", None),
+        ("Vilka kommuner har inte antagit HÖK?", "Alla utom Vaxholm har antagit den.", None),
         # state funds are money; medicines are not
         ("Hur mycket statliga stimulansmedel fick länet 2023?", "2023 jämfördes tre län.", "money"),
         ("Hur mycket läkemedel får man ge?", "Man får ge tre doser.", None),
