@@ -372,6 +372,10 @@ class Assistant:
         max_words = self.settings.assistant.short_answer_words
         if compares(prepared.question):
             max_words *= 2  # "skillnaden mellan en rutin och en riktlinje": room for each
+        elif qtype == "list":
+            # "Vilka företag gjorde genomgångarna?": the things asked for may stand in sentences
+            # of their own ("... företaget Bearing point ...", "Uppdraget utfördes av Governo AB")
+            max_words = int(max_words * 1.5)
         counted = self._counted(prepared.question)
         holds = asked_thing(prepared.question)
 

@@ -125,6 +125,12 @@ def test_a_case_number_is_answered_from_the_letterhead_that_gives_it(assistant: 
     assert "ÄLN 2021/194" in answer.answer
 
 
+def test_a_which_question_gets_the_things_it_asks_for_from_separate_sentences(assistant: Assistant) -> None:
+    answer = assistant.ask("Vilka företag gjorde de tidigare genomgångarna av överenskommelserna?")
+    assert "Bearing point" in answer.answer and "Governo" in answer.answer
+    assert len(answer.answer.split()) <= 100
+
+
 def test_short_and_full_audiences(assistant: Assistant) -> None:
     short = assistant.ask("Vem utser den samordnande vårdcentralen?", audience="kort")
     full = assistant.ask("Vem utser den samordnande vårdcentralen?", audience="utförlig")
