@@ -238,7 +238,7 @@ def question_type(question: str) -> str:
         return "task"
     if re.search(
         r"\bvad (ar|e|betyder|menas|innebar|star .* for)\b|\bforkortning"
-        r"|\bhur (definieras|definierar|beskrivs|beskriver)\b"
+        r"|\bhur (definieras|definierar|beskrivs|beskriver|skiljer)\b"
         r"|\bdefinition(en)? (av|pa)\b",
         q,
     ):
@@ -311,7 +311,7 @@ _DEFINITION_ASKED = re.compile(
 
 # "vad är skillnaden mellan en rutin och en riktlinje?": both terms are asked about
 _DIFFERENCE_ASKED = re.compile(
-    r"\bskillnad(?:en|er|erna)? (?:på|mellan) "
+    r"\b(?:skillnad(?:en|er|erna)?|skiljer(?: sig)?(?: \S+){0,3}?) (?:på|mellan) "
     r"(.+?)(?=\s+(?:i|enligt|inom|hos|när|som|egentligen|då)\b|\s*[?.!]|$)",
     re.IGNORECASE,
 )
@@ -319,7 +319,9 @@ _DIFFERENCE_ASKED = re.compile(
 
 def compares(question: str) -> bool:
     """Whether a question asks how two things differ: each is to be answered."""
-    return _DIFFERENCE_ASKED.search(question) is not None or "till skillnad från" in question.lower()
+    return _DIFFERENCE_ASKED.search(question) is not None or bool(
+        re.search(r"\btill skillnad från\b|\bskiljer\b", question, re.IGNORECASE)
+    )
 
 
 def definition_target(question: str) -> str:

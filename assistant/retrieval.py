@@ -52,7 +52,7 @@ QUESTION_WORDS = frozenset(
         "dit hit därifrån igenom ner iväg tillbaka el tsm iaf pga mkt ngn ngt ngr "
         "sån sånt såna sådan sådant sådana "
         # "vad är skillnaden mellan X och Y?" asks about X and Y
-        "skillnad skillnaden skillnader skillnaderna"
+        "skillnad skillnaden skillnader skillnaderna skiljer skilja skiljs"
     ).split()
 )
 

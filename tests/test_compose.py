@@ -299,6 +299,7 @@ def test_the_source_of_a_quote_closes_the_sentence_before_it() -> None:
         ("Vem ansvarar, när patienten skrivs ut?", "who"),
         ("har Skåne lika många överenskommelser som Stockholm?", "how_many"),
         ("Hur beskriver SKR en handlingsplan?", "definition"),
+        ("Hur skiljer SKR på en rutin och en riktlinje?", "definition"),
         # several things, as the documents list them
         ("vad är exempel på uppgifter som dsk kan delegera?", "list"),
         ("vad för uppgifter får vi göra på delegering?", "list"),
@@ -396,6 +397,9 @@ def test_definitions_the_documents_give_in_their_own_words() -> None:
     assert (
         definition_target("vad e skillnaden på en rutin o en riktlinje egentligen")
         == "en rutin o en riktlinje"
+    )
+    assert definition_target("Hur skiljer SKR:s material på en rutin och en riktlinje?") == (
+        "en rutin och en riktlinje"
     )
     # the defining entry alone answers, not the whole list it stands in
     assert _best(text, "vad är en rutin?") == "- Rutiner: En rutin beskriver hur aktiviteter ska utföras."
