@@ -131,6 +131,13 @@ def test_a_which_question_gets_the_things_it_asks_for_from_separate_sentences(as
     assert len(answer.answer.split()) <= 100
 
 
+def test_what_is_proposed_is_searched_as_a_proposal_too(assistant: Assistant) -> None:
+    # the review writes "Förslag är att det finns en förvaltande funktion på Storsthlm ..."
+    assert "forslag" in assistant.question_stems("Vem föreslås ansvara för förvaltningen?")
+    answer = assistant.ask("Vem föreslås ansvara för den löpande förvaltningen av överenskommelserna?")
+    assert "Storsthlm" in answer.answer
+
+
 def test_short_and_full_audiences(assistant: Assistant) -> None:
     short = assistant.ask("Vem utser den samordnande vårdcentralen?", audience="kort")
     full = assistant.ask("Vem utser den samordnande vårdcentralen?", audience="utförlig")
