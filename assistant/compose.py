@@ -19,7 +19,7 @@ from functools import lru_cache
 from itertools import pairwise
 from pathlib import Path
 
-from assistant.retrieval import QUESTION_WORDS
+from assistant.retrieval import QUESTION_WORDS, content_words
 from assistant.types import Source
 from avtal.models import Chunk
 from index.lexical import fold, stem_tokens, words
@@ -616,6 +616,22 @@ class Selection:
         return max(self.units, key=lambda u: len(u.text)).text  # the longest sentence that answers
 
 
+def listed_asked(question: str) -> list[str]:
+    """The stems of what a "vilka" question asks to be listed: the words right after it ("Vilka tre
+    huvudkategorier ..." -> tre, huvudkategori)."""
+    m = re.search(r"\bvilk(?:a|en|et)\s+((?:\S+\s+){0,2}\S+)", fold(question))
+    return query_stems(content_words(m.group(1))) if m else []
+
+
+def lists(selection: Selection, stems: Sequence[str]) -> bool:
+    """Whether the units chosen from a clause hold a list announced as one of `stems` ("följande
+    samrådsgrupper:", "... rör målgrupperna: personer med ...")."""
+    return any(
+        (u.kind == "lead" and _enumerates(u.text, stems)) or _enumerates(u.text, stems, inline=True)
+        for u in selection.units
+    )
+
+
 def select_units(
     source: Source,
     stems: Sequence[str],
@@ -928,7 +944,7 @@ def tells_when(text: str) -> bool:
 
 
 _MUNICIPALITY_ASKED = re.compile(r"\bvilk(en|a) (kommun|kommuner|stadsdel|stadsdelar)\b")
-_NOT = re.compile(r"\b(inte|ej|icke|saknar|annu inte)\b")
+_NOT = re.compile(r"\b(inte|ej|icke|saknar)\b")
 # A day asked for ("vilket datum", "vilken dag") and a day given: "2022-07-01", "den 14 oktober".
 _DAY_ASKED = re.compile(r"\b(vilket datum|vilken dag|vilka datum)\b")
 _DAY_DATE = re.compile(rf"\b(19|20)\d\d-\d\d-\d\d\b|\b\d{{1,2}}(:e|:a)?\s+({_MONTHS})\b", re.IGNORECASE)
@@ -1071,8 +1087,7 @@ def answer_type_missing(
     question: str, text: str, context: str = "", counted: Sequence[str] | None = None
 ) -> str | None:
     """The kind of thing the question asks for that `text` lacks: "money", "contact", "case_number",
-    "action"
-    (what "hur gör man X" does), "name" (of a system), "person" (a name), "count", "amount",
+    "action" (what "hur gör man X" does), "name" (of a system), "person" (a name), "count", "amount",
     "frequency", "time", "duration", "municipality", "actor" (the deciding body a "när" question
     names); or that neither `text` nor its clause and document (`context`) have: "place" (a region
     or town outside the county that the question names, or one of its municipalities when the
@@ -1095,7 +1110,7 @@ def answer_type_missing(
         return "sanction"  # "vilka viten kan IVO besluta om?" and only that IVO may check in its tillsyn
     if _CONTACT_ASKED.search(q) and not _CONTACT.search(text):
         return "contact"
-    if _CASE_NUMBER_ASKED.search(q) and not _CASE_NUMBER.search(text):
+    if (holds := asked_thing(question)) is not None and not holds(text):
         return "case_number"  # "vad har tjänsteskrivelsen för dnr?" and "Äldrenämnden föreslår ..."
     how_to = _HOW_TO.search(q)
     if how_to and how_to.group(1) not in _NOT_AN_ACTION:

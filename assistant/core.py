@@ -22,7 +22,6 @@ from assistant.compose import (
     Idf,
     Selection,
     Unit,
-    _enumerates,
     answer_type_missing,
     asked_thing,
     compares,
@@ -32,6 +31,8 @@ from assistant.compose import (
     definition_target,
     is_sentence,
     lines_of,
+    listed_asked,
+    lists,
     municipalities_not_covered,
     places_named,
     query_stems,
@@ -459,10 +460,10 @@ class Assistant:
         # "Vilka länsövergripande samrådsgrupper finns?": when the best clause only speaks of them
         # ("Nedan beskrivs organisation för samrådsgrupper") and one of the next two lists them
         # ("... finns följande samrådsgrupper:"), the list answers first
-        asked = _listed_asked(prepared.question)
-        if qtype == "list" and asked and selections and not _lists(selections[0], stems):
+        asked = listed_asked(prepared.question)
+        if qtype == "list" and asked and selections and not lists(selections[0], stems):
             for i, sel in enumerate(selections[1:3], start=1):
-                if _lists(sel, asked) and _substantive(sel, prepared.question):
+                if lists(sel, asked) and _substantive(sel, prepared.question):
                     selections.insert(0, selections.pop(i))
                     break
         return selections, self.evidence(prepared, selections[0] if selections else None)
@@ -1048,22 +1049,6 @@ def _substantive_text(text: str, question: str) -> bool:
     if is_sentence(text) or (qtype == "how_many" and type_match(qtype, text)) or (holds and holds(text)):
         return True
     return qtype == "when" and type_match(qtype, text) and bool(_DOCUMENT_DATE_ASKED.search(fold(question)))
-
-
-def _listed_asked(question: str) -> list[str]:
-    """The stems of what a "vilka" question asks to be listed: the words right after it ("Vilka tre
-    huvudkategorier ..." -> tre, huvudkategori)."""
-    m = re.search(r"\bvilk(?:a|en|et)\s+((?:\S+\s+){0,2}\S+)", fold(question))
-    return query_stems(content_words(m.group(1))) if m else []
-
-
-def _lists(selection: Selection, stems: Sequence[str]) -> bool:
-    """Whether the units chosen from a clause hold a list announced as one of `stems` ("följande
-    samrådsgrupper:", "... rör målgrupperna: personer med ...")."""
-    return any(
-        (u.kind == "lead" and _enumerates(u.text, stems)) or _enumerates(u.text, stems, inline=True)
-        for u in selection.units
-    )
 
 
 def _substantive(selection: Selection, question: str) -> bool:
