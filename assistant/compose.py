@@ -262,6 +262,8 @@ def question_type(question: str) -> str:
 # uppgifter har MAS?", "vad förväntas funktionen göra?" (folded): what someone is to do
 _TASK_ASKED = re.compile(
     r"\bvad\b.*\b(ska|skall|bor|maste|behover|forvantas)\b.*\bgora\b"
+    # "vad ansvarar det gemensamma sekretariatet för?", "vad har MAS för ansvar?"
+    r"|\bvad (ansvarar|ansvarade) (\w+ ){1,4}for\b|\bvad har (\w+ ){1,4}for (ansvar|uppgifter|uppdrag)\b"
     r"|\bvad (gor|gjorde) (den|det|de|dom|en|ett|kommunens|regionens)\b"
     r"|\bvilka (arbets)?uppgifter (har|ska|skall)\b|\bvad forvantas\b"
 )
@@ -630,6 +632,17 @@ def lists(selection: Selection, stems: Sequence[str]) -> bool:
         (u.kind == "lead" and _enumerates(u.text, stems)) or _enumerates(u.text, stems, inline=True)
         for u in selection.units
     )
+
+
+def lists_tasks(selection: Selection, stems: Sequence[str]) -> bool:
+    """Whether the units chosen from a clause hold a list of what someone the question names is to
+    do: a lead-in such as "Sekretariatet ansvarar för:" for "vad ansvarar det gemensamma
+    sekretariatet för?" (a word of the lead-in besides its verb among the question's stems)."""
+    for unit in selection.units:
+        lead = _TASK_LEAD.search(unit.text) if unit.kind == "lead" else None
+        if lead is not None and set(stem_tokens(unit.text[: lead.start()])) & set(stems):
+            return True
+    return False
 
 
 def select_units(

@@ -33,6 +33,7 @@ from assistant.compose import (
     lines_of,
     listed_asked,
     lists,
+    lists_tasks,
     municipalities_not_covered,
     places_named,
     query_stems,
@@ -464,6 +465,15 @@ class Assistant:
         if qtype == "list" and asked and selections and not lists(selections[0], stems):
             for i, sel in enumerate(selections[1:3], start=1):
                 if lists(sel, asked) and _substantive(sel, prepared.question):
+                    selections.insert(0, selections.pop(i))
+                    break
+        # "Vad ansvarar det gemensamma sekretariatet för?": what someone is to do stands in a list
+        # it leads in ("Sekretariatet ansvarar för:"); a clause that has one goes before a best
+        # clause that names one task in a sentence ("Det gemensamma sekretariatet ansvarar för
+        # uppföljningen.")
+        if qtype == "task" and selections and not lists_tasks(selections[0], stems):
+            for i, sel in enumerate(selections[1:], start=1):
+                if lists_tasks(sel, stems) and _substantive(sel, prepared.question):
                     selections.insert(0, selections.pop(i))
                     break
         return selections, self.evidence(prepared, selections[0] if selections else None)
@@ -920,6 +930,8 @@ def merge_answers(parts: Sequence[str], answers: Sequence[Answer]) -> Answer:
         # a paragraph an earlier part already gave is not given again ("vem är samordnande
         # vårdcentral i Nacka, och vad ska de göra?" may find the same clause twice)
         paras = [para for para in answer.answer.split("\n\n") if not (_plain(para) and _plain(para) in shown)]
+        # nor is a sentence of it (the next part's clause may be the same, its best sentence too)
+        paras = [p for p in (_without_shown(para, shown) for para in paras) if _plain(p)]
         if not paras:
             continue
         shown += " " + " ".join(_plain(para) for para in paras)
@@ -984,6 +996,21 @@ def _repeats(selection: Selection, said: set[str]) -> bool:
         stems = _content_stems(unit.text)
         repeated += len(stems) >= 3 and len(stems & said) >= 0.6 * len(stems)
     return repeated * 2 > len(selection.units)
+
+
+def _without_shown(para: str, shown: str) -> str:
+    """A paragraph of running text without its sentences of five words or more that `shown`
+    already holds; a list, and a paragraph whose every sentence was shown, stay as they are (the
+    caller drops the latter whole)."""
+    if "\n" in para:
+        return para
+    body = re.sub(r"(\s*\[\d+\])+\s*$", "", para)
+    marks = para[len(body) :]
+    sentences = re.split(r"(?<=[.!?])\s+", body)
+    kept = [t for t in sentences if not (len(t.split()) >= 5 and _plain(t) in shown)]
+    if not kept:
+        return para
+    return " ".join(kept) + marks if len(kept) < len(sentences) else para
 
 
 def _plain(text: str) -> str:

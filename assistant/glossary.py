@@ -305,7 +305,7 @@ class Glossary:
     def expand_query(self, query: str) -> str:
         """``query`` plus the long forms of its abbreviations, the abbreviations of its long
         forms, and the other phrasings of each synonym group it touches."""
-        query_stems = phrase_stems(query)
+        query_stems = phrase_stems(query, skip=_SENTENCE_ADVERBS)
         present = [query_stems]
         additions: list[str] = []
 
@@ -852,11 +852,19 @@ def _parenthesised(text: str, start: int, end: int) -> bool:
 _FOLDED_STOP_WORDS = frozenset(fold(w) for w in STOP_WORDS)
 
 
-def phrase_stems(text: str) -> tuple[str, ...]:
-    """Stems of the folded words of ``text``; function words are kept but not stemmed, so they
-    match only themselves ("skriver under" -> skriv, =under; the pronoun "dem" never matches the
-    stem of "demens")."""
-    tokens = _PHRASE_WORD.findall(fold(text))
+# Words that may stand between a verb and its particle ("vem skriver normalt under ...?", "tas
+# den inte bort?"): a question's phrases are matched without them.
+_SENTENCE_ADVERBS = frozenset(
+    "normalt vanligtvis vanligen oftast alltid aldrig egentligen ocksa aven nog val ju faktiskt "
+    "inte ej redan fortfarande".split()
+)
+
+
+def phrase_stems(text: str, skip: frozenset[str] = frozenset()) -> tuple[str, ...]:
+    """Stems of the folded words of ``text`` (without the words in `skip`); function words are kept
+    but not stemmed, so they match only themselves ("skriver under" -> skriv, =under; the pronoun
+    "dem" never matches the stem of "demens")."""
+    tokens = [t for t in _PHRASE_WORD.findall(fold(text)) if t not in skip]
     if not tokens:
         return ()
     return tuple(f"={t}" if t in _FOLDED_STOP_WORDS else stem_word(t) for t in tokens)

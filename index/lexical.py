@@ -62,7 +62,7 @@ def _stemmer() -> Any:
 
 # Bumped whenever the tokens of either mode change. It is part of the index's shape hash, so an
 # index built with other tokens is refused with a hint to re-ingest instead of searched wrongly.
-TOKENIZER_VERSION = 2
+TOKENIZER_VERSION = 3
 
 _stem_memo: dict[str, str] = {}
 
@@ -75,7 +75,8 @@ def stem_word(word: str) -> str:
     "sekretariatet" -> "sekretariat"; "mötena" -> "moten" but "möte" -> "mot"). A second pass
     joins them, unless it leaves fewer than three letters. The definite "-et" that Snowball keeps on some
     words ("syftet" beside "syfte" -> "syft", "innehallet") is dropped from stems of six letters or
-    more.
+    more, and so is the definite "-an" of words in "-a" that it never strips ("frågan" beside "fråga"
+    -> "frag", "distriktssköterskan" beside "distriktssköterskor", "vårdkedjan").
     """
     stem = _stem_memo.get(word)
     if stem is None:
@@ -84,7 +85,7 @@ def stem_word(word: str) -> str:
         again = stemmer.stemWord(stem)
         if len(again) >= 3:
             stem = again
-        if len(stem) >= 6 and stem.endswith("et"):
+        if len(stem) >= 6 and stem.endswith(("et", "an")):
             stem = stem[:-2]
         if len(_stem_memo) < 200_000:
             _stem_memo[word] = stem

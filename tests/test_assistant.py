@@ -818,3 +818,36 @@ def test_a_named_document_goes_first(assistant: Assistant) -> None:
 
     assert first("Vem utser enligt riktlinjen den samordnande vårdcentralen?") == "riktlinje-hok-2022"
     assert first("Vem utser den samordnande vårdcentralen?") == memo.doc_id  # nothing named: scores decide
+
+
+def test_what_someone_is_responsible_for_is_answered_by_their_list_of_tasks(assistant: Assistant) -> None:
+    # riktlinje 8.4 names one task of the secretariat in a sentence ("Det gemensamma sekretariatet
+    # ansvarar för uppföljningen"); 5.1 lists them all under "Sekretariatet ansvarar för:"
+    answer = assistant.ask("vad ansvarar det gemensamma sekretariatet för?")
+    assert _ids(answer)[0] == "riktlinje-hok-2022#5.1"
+    assert "årsplanering" in answer.answer and "bereda underlag" in answer.answer
+
+
+def test_a_sentence_one_part_gave_is_not_given_again_by_the_next() -> None:
+    # two parts answered from one clause: the second part's paragraph opens with the sentence the
+    # first part's paragraph ended on
+    from assistant.core import merge_answers
+    from assistant.types import Answer, Citation
+
+    text = (
+        "I HÖK fastställs att dokumenten är viktiga. Det är VIS som beslutar om gemensamma "
+        "överenskommelser. Alla dokument ska publiceras i den digitala portalen."
+    )
+    citation = Citation(1, "doc", "Titel", None, None, None, None, [1], text, text, "a", 1.0)
+
+    def answer(body: str) -> Answer:
+        return Answer("x", body, False, 0.9, "kort", [citation])
+
+    opening = "I HÖK fastställs att dokumenten är viktiga."
+    shared = "Det är VIS som beslutar om gemensamma överenskommelser."
+    first = answer(f"{opening} {shared} [1]")
+    second = answer(f"{shared} Alla dokument ska publiceras i den digitala portalen. [1]")
+    merged = merge_answers(["Vem fastställer?", "Var publiceras den?"], [first, second])
+    assert merged.answer.count("Det är VIS som beslutar") == 1
+    assert merged.answer.endswith("Alla dokument ska publiceras i den digitala portalen. [1]")
+    assert [c.n for c in merged.citations] == [1]

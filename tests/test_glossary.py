@@ -234,6 +234,9 @@ def test_expand_query_abbreviation_long_form_and_synonyms(glossary: Glossary) ->
     signed = bare.expand_query("Vem skriver under?")
     assert "underteckna" in signed
     assert "skriva under" not in signed  # same stems as the query: not repeated
+    # an adverb between the verb and its particle hides no phrase
+    assert "underteckna" in bare.expand_query("Vem skriver normalt under en länsöverenskommelse?")
+    assert "underteckna" not in bare.expand_query("Vem skriver normalt en plan under mötet?")
     assert "vårdcentral" in bare.expand_query("ringer vc")
     assert "hälso- och sjukvård i hemmet" in bare.expand_query("Vem har ansvar för hemsjukvården?")
     assert "träder i kraft" in bare.expand_query("Vilket datum gäller från?")
