@@ -111,8 +111,12 @@ def _sentence_spans(block: str) -> list[tuple[int, int]]:
     return joined
 
 
-# a parenthesis that opens in lower case after a sentence: "(intervju MAS)", "(s.20)"
-_TRAILING_SOURCE = re.compile(r"(\([a-zåäö][^()\n]{0,80}\))(?:\s+(?=[A-ZÅÄÖ0-9\"”])|\s*$)")
+# a parenthesis that opens in lower case after a sentence: "(intervju MAS)", "(s.20)"; or a
+# reference to a work: "(Uvhagen 2010)", "(Österman & Karp 2012)"
+_TRAILING_SOURCE = re.compile(
+    r"(\([a-zåäö][^()\n]{0,80}\)|\([A-ZÅÄÖ][^()\n]{0,60}\b(?:19|20)\d\d[a-z]?\))"
+    r"(?:\s+(?=[A-ZÅÄÖ0-9\"”])|\s*$)"
+)
 
 
 _NUMBERED = re.compile(r"^(\d{1,2})[.)]\s+(?=[A-ZÅÄÖ])")
@@ -472,6 +476,11 @@ def _related(stem: str, have: set[str]) -> bool:
     return any((h.startswith(stem) and len(stem) >= 4) or (stem.startswith(h) and len(h) >= 4) for h in have)
 
 
+def unsaid(stems: Sequence[str], have: set[str]) -> list[str]:
+    """The stems that `have` says neither as they are nor in a related form."""
+    return [s for s in stems if s not in have and not _related(s, have)]
+
+
 def _compound_of(stem: str, have: set[str]) -> str | None:
     """A word of `have` that is a compound whose last part (the kind of thing it is) is `stem`:
     "arbetsuppgifter" are "uppgifter", "hemtjänstpersonal" is "personal" (five letters or more)."""
@@ -506,10 +515,12 @@ def score_units(
     idf: Idf,
     secondary: Sequence[str] = (),
     counted: Sequence[str] = (),
+    listed: Sequence[str] = (),
 ) -> list[float]:
     """Score each unit: coverage of the question's stems, a little for stems carried from earlier
     turns (`secondary`), and cues for the kind of question; for "hur många X" (`counted`: X) a unit
-    that counts X ("Det finns 17 överenskommelser") over one with any number."""
+    that counts X ("Det finns 17 överenskommelser") over one with any number; for "vilka X"
+    (`listed`: the stems of X) names in a series where X is said."""
     scores = []
     for i, unit in enumerate(units):
         if unit.noise:
@@ -542,6 +553,17 @@ def score_units(
                 score += 0.4  # "... finns följande samrådsgrupper:" for "vilka samrådsgrupper finns?"
         elif qtype in ("list", "task") and _enumerates(unit.text, stems, inline=True):
             score += 0.6  # a list run into a sentence: "... rör målgrupperna: personer med ..."
+        elif listed and unit.kind == "sentence" and _NAMED_SERIES.search(unit.text):
+            # names in a series, in a sentence that says what they are ("... i tre andra län ...;
+            # Västra Götaland, Skåne och Östergötland.") or after one ("... hur tre andra län
+            # hanterar ...", "Analysen omfattar Västra Götaland, Skåne och Östergötland.")
+            j = i - 1
+            before = j >= 0 and units[j].paragraph == unit.paragraph and not units[j].noise
+            if _says(listed, unit.stems):
+                score += 0.6
+            elif before and _says(listed, units[j].stems):
+                score = max(score, 0.9 * unit_coverage(stems, unit.stems | units[j].stems, idf)) + 0.6
+                unit.context = j
         if counted and _count_of(unit.text, counted):
             score += 0.2
         if i == 0:
@@ -552,6 +574,16 @@ def score_units(
             score -= 0.2
         scores.append(score)
     return scores
+
+
+def _says(stems: Sequence[str], have: set[str]) -> bool:
+    """Whether `have` has one of `stems`, or a compound of one ("målgrupperna" for "grupper")."""
+    return any(s in have or _compound_of(s, have) for s in stems)
+
+
+# three or more names in a series: "Västra Götaland, Skåne och Östergötland"
+_NAME = r"[A-ZÅÄÖ][\wåäö-]+(?: [A-ZÅÄÖ][\wåäö-]+)*"
+_NAMED_SERIES = re.compile(rf"\b(?:{_NAME}, )+{_NAME},? (?:och|samt) {_NAME}")
 
 
 def _enumerates(lead: str, stems: Sequence[str], inline: bool = False) -> bool:
@@ -657,11 +689,13 @@ def select_units(
     allowed: Callable[[Unit], bool] | None = None,
     subject: Sequence[str] = (),
     holds: Callable[[str], bool] | None = None,
+    listed: Sequence[str] = (),
 ) -> Selection | None:
     """The best sentence(s) of a clause; a whole list (with its lead-in) when the question asks for one.
     With `allowed`, only units it accepts are chosen or shown (None when it accepts none). `subject`:
     the stems of the question a follow-up leans on. `holds`: whether a unit's text holds the thing
-    the question asks for (see `asked_thing`); such a unit is chosen first."""
+    the question asks for (see `asked_thing`); such a unit is chosen first. `listed`: what a "vilka"
+    question asks to be listed (see `listed_asked`)."""
     units = split_units(source.chunk.text)
     # units not allowed stay in `units` (a list's lead-in and items are found by position) but
     # never score
@@ -670,7 +704,9 @@ def select_units(
         return None
     scores = [
         score if keep else -1.0
-        for score, keep in zip(score_units(units, stems, qtype, idf, secondary, counted), kept, strict=True)
+        for score, keep in zip(
+            score_units(units, stems, qtype, idf, secondary, counted, listed), kept, strict=True
+        )
     ]
     best = max(range(len(units)), key=lambda i: scores[i])
     if counted or holds is not None:
@@ -684,7 +720,10 @@ def select_units(
         if counting and best not in counting:
             best = max(counting, key=lambda i: scores[i])
     leads = [i for i, u in enumerate(units) if u.kind == "lead"]
-    if want_list and leads and units[best].kind == "sentence":
+    # a sentence that lists the names asked for ("Analysen omfattar Västra Götaland, Skåne och
+    # Östergötland.") is a list of its own
+    series = bool(listed) and units[best].kind == "sentence" and _NAMED_SERIES.search(units[best].text)
+    if want_list and leads and units[best].kind == "sentence" and not series:
         # a list question: the clause's best-scoring list, if it has one
         def list_score(lead: int) -> float:
             """The lead-in's score plus the mean of its own items' (not those of later lists)."""

@@ -42,6 +42,7 @@ from assistant.compose import (
     split_units,
     tells_when,
     type_match,
+    unsaid,
 )
 from assistant.confidence import Evidence, load_model
 from assistant.rerank import CANDIDATES, document_aliases, load_reranker, named_documents
@@ -399,8 +400,10 @@ class Assistant:
                 allowed,
                 subject,
                 holds,
+                listed,
             )
 
+        listed = listed_asked(prepared.question) if qtype == "list" else []
         selections = [sel for sel in map(select, prepared.sources[:5]) if sel is not None]
         places = places_named(prepared.question)
         if places:
@@ -497,7 +500,28 @@ class Assistant:
         if self.glossary is not None:
             text = self.glossary.explain_in(text)
         missing = answer_type_missing(question, text, self._context(source.chunk), self._counted(question))
-        return missing is not None or self._other_term(question, text, source)
+        other = self._other_term(question, text, source)
+        return missing is not None or other or self._place_detail(question, text, source)
+
+    def _place_detail(self, question: str, text: str, source: Source) -> bool:
+        """Whether a question on a region outside the county asks about something that neither
+        `text` nor its clause says, in any phrasing: the documents mention other counties'
+        agreements in a line each, so "vem ansvarar för läkarinsatserna i Skånes överenskommelse om
+        palliativ vård?" is not answered by the line that says the agreement divides the
+        responsibility for palliative care."""
+        places = places_named(question)
+        if not places:
+            return False
+        own = query_stems(content_words(question))
+        skip = set(query_stems(places))
+        have = self._with_equivalents(own, self._chunk_stems[source.chunk.id] | set(stem_tokens(text)))
+        for stem in own:
+            if stem in skip or not unsaid([stem], have):
+                continue
+            # "hemsjukvård" is said as "hälso- och sjukvårdsinsatser i hemmet"
+            if not any(not unsaid(list(p), have) for p in self._phrasings.get(stem, ())):
+                return True
+        return False
 
     def _counted(self, question: str) -> list[str]:
         """What a "hur många" question counts, with its one-word synonyms: "hur många avtal" is

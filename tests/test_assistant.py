@@ -851,3 +851,15 @@ def test_a_sentence_one_part_gave_is_not_given_again_by_the_next() -> None:
     assert merged.answer.count("Det är VIS som beslutar") == 1
     assert merged.answer.endswith("Alla dokument ska publiceras i den digitala portalen. [1]")
     assert [c.n for c in merged.citations] == [1]
+
+
+def test_a_detail_of_another_countys_agreement_the_documents_never_give_is_declined(
+    assistant: Assistant,
+) -> None:
+    # the review names Skåne's agreement on palliative care in one line: that it divides the
+    # responsibility for it between the region and the municipalities, nothing on doctors
+    detail = assistant.ask("Vem står för läkarinsatserna enligt Skånes överenskommelse om palliativ vård?")
+    assert detail.abstained and not detail.citations
+    # what the line does say is answered
+    about = assistant.ask("Vad handlar Skånes överenskommelse om palliativ vård om?")
+    assert not about.abstained and "palliativ vård" in about.answer

@@ -259,13 +259,19 @@ def test_the_source_of_a_quote_closes_the_sentence_before_it() -> None:
     text = (
         "Det är ännu inte verkställt, trots att det gått fem år sedan beslutet. (intervju handläggare HSF) "
         "För säbos del borde sjuksköterskorna ha tillgång. (kommentar MAS-enkäten)\n"
-        "Nästa steg (SIP) är viktigt."
+        "Nästa steg (SIP) är viktigt.\n"
+        "Behovet är stort menade utredaren. (Uvhagen 2010) KomSam i Nacka startade 2011. "
+        "Det stärkte samarbetet. (Österman & Karp 2012)"
     )
     units = [u.text for u in split_units(text)]
     assert units == [
         "Det är ännu inte verkställt, trots att det gått fem år sedan beslutet. (intervju handläggare HSF)",
         "För säbos del borde sjuksköterskorna ha tillgång. (kommentar MAS-enkäten)",
         "Nästa steg (SIP) är viktigt.",
+        # a reference to a work, too
+        "Behovet är stort menade utredaren. (Uvhagen 2010)",
+        "KomSam i Nacka startade 2011.",
+        "Det stärkte samarbetet. (Österman & Karp 2012)",
     ]
     assert all(u.text == text[u.start : u.end] for u in split_units(text))
 
@@ -850,3 +856,36 @@ def test_a_compound_of_the_question_word_counts_as_a_related_form() -> None:
     assert cover("personal", "hemtjänstpersonal") == pytest.approx(2 / 3)
     assert cover("vård", "hemsjukvård") == 0.0  # too short to say what the compound is
     assert cover("delegeras", "arbetsuppgifter") == 0.0
+
+
+def test_names_in_a_series_after_what_they_are_answer_which_ones() -> None:
+    from assistant.compose import Idf, listed_asked, query_stems
+    from assistant.retrieval import content_words
+
+    source = _source(
+        "I omvärldsbevakningen beskrivs några exempel på överenskommelser som inte finns i Stockholms län:\n"
+        "- Samverkan kring utbildning.\n"
+        "- Samverkan kring hjälpmedel.\n"
+        "Governo har genomfört en omvärldsbevakning av hur tre andra län hanterar överenskommelser. "
+        "Analysen omfattar Västra Götaland, Skåne och Östergötland."
+    )
+
+    def shown(question: str, listed: bool = True) -> str:
+        stems = query_stems(content_words(question))
+        sel = select_units(
+            source,
+            stems,
+            "list",
+            Idf([source.chunk]),
+            30,
+            True,
+            listed=listed_asked(question) if listed else [],
+        )
+        assert sel is not None
+        return " ".join(u.text for u in sel.units)
+
+    answer = shown("Vilka län ingick i omvärldsbevakningen?")
+    assert "Västra Götaland, Skåne och Östergötland" in answer and "hjälpmedel" not in answer
+    assert "Västra Götaland" not in shown("Vilka län ingick i omvärldsbevakningen?", listed=False)
+    # names in a series are no answer to which companies took part
+    assert "Västra Götaland" not in shown("Vilka företag deltog i omvärldsbevakningen?")
