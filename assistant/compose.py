@@ -581,6 +581,7 @@ def _says(stems: Sequence[str], have: set[str]) -> bool:
     return any(s in have or _compound_of(s, have) for s in stems)
 
 
+_EXAMPLES = re.compile(r"\s*exempel på\b", re.IGNORECASE)
 # three or more names in a series: "Västra Götaland, Skåne och Östergötland"
 _NAME = r"[A-ZÅÄÖ][\wåäö-]+(?: [A-ZÅÄÖ][\wåäö-]+)*"
 _NAMED_SERIES = re.compile(rf"\b(?:{_NAME}, )+{_NAME},? (?:och|samt) {_NAME}")
@@ -601,7 +602,9 @@ def _enumerates(lead: str, stems: Sequence[str], inline: bool = False) -> bool:
     if inline:
         colon = re.search(r"(\w+)\s*:\s*\w", lead)
         if not colon:
-            return False
+            # "Exempel på arbetsuppgifter som ... är att överlämna läkemedel, ge ögondroppar och ..."
+            opening = stem_tokens(" ".join(lead.split()[:3]))
+            return bool(_EXAMPLES.match(lead)) and "," in lead and asked(opening)
         return asked(stem_tokens(colon.group(1))) or asked(stem_tokens(" ".join(lead.split()[:3])))
     tokens = fold(lead).split()
     for i, token in enumerate(tokens):
@@ -652,8 +655,9 @@ class Selection:
 
 def listed_asked(question: str) -> list[str]:
     """The stems of what a "vilka" question asks to be listed: the words right after it ("Vilka tre
-    huvudkategorier ..." -> tre, huvudkategori)."""
-    m = re.search(r"\bvilk(?:a|en|et)\s+((?:\S+\s+){0,2}\S+)", fold(question))
+    huvudkategorier ..." -> tre, huvudkategori), or after "exempel på" ("vad är exempel på uppgifter
+    som ..." -> uppgift)."""
+    m = re.search(r"\b(?:vilk(?:a|en|et)|exempel pa)\s+((?:\S+\s+){0,2}\S+)", fold(question))
     return query_stems(content_words(m.group(1))) if m else []
 
 

@@ -863,3 +863,12 @@ def test_a_detail_of_another_countys_agreement_the_documents_never_give_is_decli
     # what the line does say is answered
     about = assistant.ask("Vad handlar Skånes överenskommelse om palliativ vård om?")
     assert not about.abstained and "palliativ vård" in about.answer
+
+
+def test_examples_asked_for_are_answered_by_the_sentence_that_gives_them(assistant: Assistant) -> None:
+    # the 2013 report's clause on the delegation ordinance ends "Exempel på arbetsuppgifter som
+    # distriktssköterskor kan delegera till hemtjänstpersonal är att överlämna läkemedel, ge
+    # ögondroppar och ..."; the clause before it on delegation in practice ranks higher
+    answer = assistant.ask("ge exempel på uppgifter som distriktssköterskan kan delegera till hemtjänsten")
+    assert _ids(answer)[0] == "aldrecentrum-uppfoljning-samverkan-2013#delegeringsforordningen"
+    assert "ögondroppar" in answer.answer and "kompressionsstrumpor" in answer.answer
