@@ -51,8 +51,8 @@ QUESTION_WORDS = frozenset(
         # where to and how, and chat forms ("vilken väg ska den ta dit?", "o går igenom tsm", "el")
         "dit hit därifrån igenom ner iväg tillbaka el tsm iaf pga mkt ngn ngt ngr "
         "sån sånt såna sådan sådant sådana "
-        # "vad handlar X om?" asks what X is; "förutom X" sets X aside
-        "handlar handlade förutom utöver bortsett "
+        # "vad handlar X om?" asks what X is; "förutom X" sets X aside; "jämför: ..." asks to compare
+        "handlar handlade förutom utöver bortsett jämför jämföra "
         # "vad är skillnaden mellan X och Y?" asks about X and Y
         "skillnad skillnaden skillnader skillnaderna skiljer skilja skiljs"
     ).split()

@@ -103,7 +103,7 @@ class AssistantSettings(BaseModel):
         5, description="A document older than this many years is flagged as possibly outdated."
     )
     named_document_rank_factor: float = Field(
-        0.5,
+        0.2,
         ge=0.0,
         le=1.0,
         description=(

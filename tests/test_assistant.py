@@ -872,3 +872,11 @@ def test_examples_asked_for_are_answered_by_the_sentence_that_gives_them(assista
     answer = assistant.ask("ge exempel på uppgifter som distriktssköterskan kan delegera till hemtjänsten")
     assert _ids(answer)[0] == "aldrecentrum-uppfoljning-samverkan-2013#delegeringsforordningen"
     assert "ögondroppar" in answer.answer and "kompressionsstrumpor" in answer.answer
+
+
+def test_the_document_a_question_names_answers_before_one_that_restates_it(assistant: Assistant) -> None:
+    # "riktlinjen som hör till HÖK" names the guideline, whose introduction says who adopts it; the
+    # review restates what HÖK says of agreements in words closer to the question ("fastställs")
+    answer = assistant.ask("Vem fastställer riktlinjen som hör till HÖK?")
+    assert _ids(answer)[0] == "riktlinje-hok-2022#1"
+    assert "tjänstemannastyrgruppen" in answer.answer
