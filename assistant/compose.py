@@ -830,6 +830,7 @@ def select_units(
             and kept[nxt]
             and units[nxt].kind == "sentence"
             and not units[nxt].noise
+            and is_sentence(units[nxt].text)  # not a diagram's label ("Ta fram förslag i arbetsgrupp")
             and not DEFINITION_ENTRY.match(units[nxt].text)  # "SLSO = ...": the next term, not more
             and words_used + len(units[nxt].text.split()) <= max_words
         ):
@@ -846,6 +847,7 @@ def select_units(
                 or unit in extra
                 or unit.kind != "sentence"
                 or unit.noise
+                or not is_sentence(unit.text)
                 or unit_coverage(stems, unit.stems, idf) <= 0.0
                 or DEFINITION_ENTRY.match(unit.text)
                 or words_used + n_words > max_words

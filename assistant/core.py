@@ -766,7 +766,8 @@ class Assistant:
                 suggestions=self.suggestions(prepared.sources),
                 notes=notes,
             )
-        chosen = self._choose(selections, stems, qtype, audience)
+        named = named_documents(prepared.question, self._document_aliases)
+        chosen = self._choose(selections, stems, qtype, audience, named)
         text, citations = self._render(chosen, audience)
         if self.llm is not None:
             llm_answer = self._llm_answer(prepared, audience, stems, qtype, notes)
@@ -796,10 +797,16 @@ class Assistant:
     # ------------------------------------------------------------------ composition helpers
 
     def _choose(
-        self, selections: list[Selection], stems: list[str], qtype: str, audience: str
+        self,
+        selections: list[Selection],
+        stems: list[str],
+        qtype: str,
+        audience: str,
+        named: set[str] | frozenset[str] = frozenset(),
     ) -> list[Selection]:
         """The best clause, then clauses that add what it lacks (another part of the question, or a
-        different date from another document)."""
+        different date from another document); of the documents the question names (`named`), if
+        it names one ("enligt SKR"), unless they differ on a date."""
         chosen = [selections[0]]
         covered = set().union(*(u.stems for u in selections[0].units))
         limit = 2 if audience == "kort" else 3
@@ -828,7 +835,8 @@ class Assistant:
             )
             mass = sum(self.idf(s) for s in stems) or 1.0
             substantial = sum(self.idf(s) for s in adds) >= 0.25 * mass and sel.score >= 0.5 * chosen[0].score
-            if sentence_like and (substantial or differs_in_date):
+            elsewhere = bool(named) and sel.source.chunk.doc_id not in named
+            if sentence_like and ((substantial and not elsewhere) or differs_in_date):
                 chosen.append(sel)
                 covered |= have
         return chosen

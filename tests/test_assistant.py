@@ -880,3 +880,26 @@ def test_the_document_a_question_names_answers_before_one_that_restates_it(assis
     answer = assistant.ask("Vem fastställer riktlinjen som hör till HÖK?")
     assert _ids(answer)[0] == "riktlinje-hok-2022#1"
     assert "tjänstemannastyrgruppen" in answer.answer
+
+
+def test_a_question_naming_a_document_is_not_topped_up_from_another(assistant: Assistant) -> None:
+    from assistant.compose import query_stems, select_units
+    from assistant.retrieval import content_words
+    from assistant.types import Source
+
+    question = "Hur bör man börja när en ny samverkansöverenskommelse ska tas fram, enligt SKR?"
+    stems = query_stems(content_words(question))
+    skr = "skr-stod-lagstadgade-overenskommelser#nar-en-samverkansoverenskommelse-ska-tas-fram"
+    review = "oversyn-overenskommelser#faststallda-processer-for-framtagande-beslut-och"
+    selections = [
+        select_units(Source(assistant.version.chunk(cid), score), stems, "other", assistant.idf, 60, False)
+        for cid, score in ((skr, 0.9), (review, 0.8))
+    ]
+    assert all(selections)
+
+    def chosen(named: set[str]) -> list[str]:
+        picked = assistant._choose(selections, stems, "other", "kort", named)  # type: ignore[arg-type]
+        return [s.source.chunk.id for s in picked]
+
+    assert chosen(set()) == [skr, review]  # the review's clause adds words of the question ...
+    assert chosen({"skr-stod-lagstadgade-overenskommelser"}) == [skr]  # ... but SKR was asked

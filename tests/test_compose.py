@@ -889,3 +889,18 @@ def test_names_in_a_series_after_what_they_are_answer_which_ones() -> None:
     assert "Västra Götaland" not in shown("Vilka län ingick i omvärldsbevakningen?", listed=False)
     # names in a series are no answer to which companies took part
     assert "Västra Götaland" not in shown("Vilka företag deltog i omvärldsbevakningen?")
+
+
+def test_a_diagrams_label_is_not_shown_as_context() -> None:
+    from assistant.compose import Idf, query_stems
+
+    source = _source(
+        "Övergångsbestämmelser bör användas när ny lagstiftning börjar gälla innan en reviderad "
+        "överenskommelse har tagits fram.\n"
+        "Ta fram förslag i arbetsgrupp\n"
+        "Förslag på remissrunda"
+    )
+    stems = query_stems(["övergångsbestämmelser", "tas", "fram"])
+    sel = select_units(source, stems, "other", Idf([source.chunk]), 60, False)
+    assert sel is not None
+    assert [u.text for u in sel.shown] == [source.chunk.text.split("\n")[0]]
