@@ -165,8 +165,18 @@ def is_followup(question: str, history: Sequence[Turn]) -> bool:
 
 
 def refers_back(question: str) -> bool:
-    """Whether a question has a word that points back ("hur fördelas de?", "vem får ändra den?")."""
-    return bool(_PRONOUN.search(question))
+    """Whether a question has a word that points back ("hur fördelas de?", "vem får ändra den?"):
+    not "de" as an article ("hur såg de intervjuade på det?" points back by "det" only)."""
+    return bool(_PRONOUN.search(_ARTICLE.sub(" ", question)))
+
+
+# "de intervjuade", "de flesta", "de som arbetar": an article or a determiner, not a pronoun that points
+# back ("den nuvarande versionen" does point back: to the version spoken of)
+_ARTICLE = re.compile(
+    r"\b(?:de|dom)\s+(?=\w+(?:ade|ande|ende|erna|arna|orna|rna)\b|(?:flesta|andra|olika|båda|"
+    r"nya|gamla|tre|fyra|fem|sex|sju|som)\b)",
+    re.IGNORECASE,
+)
 
 
 def build_query(

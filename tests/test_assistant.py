@@ -903,3 +903,32 @@ def test_a_question_naming_a_document_is_not_topped_up_from_another(assistant: A
 
     assert chosen(set()) == [skr, review]  # the review's clause adds words of the question ...
     assert chosen({"skr-stod-lagstadgade-overenskommelser"}) == [skr]  # ... but SKR was asked
+
+
+@pytest.mark.parametrize(
+    ("question", "points_back"),
+    [
+        ("hur fördelas de?", True),
+        ("vem får ändra den?", True),
+        ("Och när beslutades den nuvarande versionen?", True),  # the version spoken of
+        ("Hur såg de intervjuade på utvecklingen av samverkan?", False),  # "de" as an article
+        ("vad tycker de flesta?", False),
+        ("hur många är de som arbetar med det?", True),  # "det"
+    ],
+)
+def test_an_article_is_no_word_that_points_back(question: str, points_back: bool) -> None:
+    from assistant.retrieval import refers_back
+
+    assert refers_back(question) is points_back
+
+
+def test_a_part_on_what_the_interviewed_thought_does_not_fall_with_a_count_before_it(
+    assistant: Assistant,
+) -> None:
+    # the report never counts the recommendations met ("ingen av de sju rekommendationerna"), so the
+    # first part is declined; "de intervjuade" in the second is no pronoun for what it counted
+    answer = assistant.ask(
+        "Hur många av revisionens sju rekommendationer bedömdes som uppnådda 2013, och hur såg de "
+        "intervjuade ändå på utvecklingen av samverkan?"
+    )
+    assert not answer.abstained and answer.citations
