@@ -268,8 +268,8 @@ class Assistant:
         self, question: str, sources: list[Source], documents: Sequence[str] | None
     ) -> list[Source]:
         """For "vad betyder X?", the clause where the documents define X comes first: a glossary
-        term's definition, else the clause where a term the question names is defined (its head
-        noun named, the most of its words named first)."""
+        term's definition, else the clause where a term the question names is defined (all its
+        words named: "Take Care" is not "integrated care"; the most of the question's words first)."""
         if question_type(question) != "definition":
             return sources
         chunks = {c.id: c for c in self.version.chunks}
@@ -284,7 +284,7 @@ class Assistant:
             named = [
                 (len(asked.intersection(stems)), cid)
                 for stems, cid in self._definitions
-                if stems[-1] in asked
+                if set(stems) <= asked
             ]
             most = max((n for n, _ in named), default=0)
             defining = [cid for n, cid in named if n == most]

@@ -932,3 +932,11 @@ def test_a_part_on_what_the_interviewed_thought_does_not_fall_with_a_count_befor
         "intervjuade ändå på utvecklingen av samverkan?"
     )
     assert not answer.abstained and answer.citations
+
+
+def test_a_defined_term_with_a_word_the_question_does_not_name_is_another_term(assistant: Assistant) -> None:
+    # the 2013 report's term list defines "Take Care" (a journal system); "integrated care" is
+    # explained in its chapter on international experience
+    answer = assistant.ask("Vad menas med integrated care?")
+    assert "Take Care" not in answer.answer
+    assert _ids(answer)[0] == "aldrecentrum-uppfoljning-samverkan-2013#internationella-erfarenheter"
