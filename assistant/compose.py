@@ -1084,6 +1084,11 @@ _YEAR_NOT_LAW = re.compile(_A_YEAR)
 # does not answer ("kommunstyrelsen" is not "styrelse").
 _BODY = re.compile(r"\b\w*(styrelse|namnd|fullmaktige|styrgrupp)\w*\b|\b(regeringen|riksdagen)\b")
 # When something takes effect: a date alone (a letterhead's) does not say it, a sentence must.
+# a date said of something taking effect: "börjar gälla 2022-07-01", "träder i kraft", "Lagstadgad sedan 2010"
+_IN_FORCE = re.compile(
+    r"\b(gall\w*|trad(er|de|a)?|i kraft|ikrafttrad\w*|borja\w*|sedan|fran och med|infor(des|t)|"
+    r"antogs|antagits|lagstadga\w*)\b"
+)
 _TAKES_EFFECT = re.compile(r"\b(gall(er|a|de)|trad(er|de|a) i kraft|ikrafttrad\w*|borja(de|r)? galla)\b")
 _DURATION_ASKED = re.compile(r"\bhur (lang tid|lange|lang)\b(?! (tid )?(sen|sedan)\b)|\binom hur lang\b")
 _DURATION = re.compile(
@@ -1111,7 +1116,7 @@ _CLINIC_NAME = re.compile(
 )
 
 
-def _municipalities_named(question: str) -> list[str]:
+def municipalities_named(question: str) -> list[str]:
     """The county's municipalities a question names (folded). Stockholm is left out: it is also the
     name of the county and the region."""
     named = (m.group(1) for m in _municipality_pattern().finditer(fold(question)) if m.group(1))
@@ -1120,7 +1125,7 @@ def _municipalities_named(question: str) -> list[str]:
 
 def municipalities_not_covered(question: str, where: str) -> list[str]:
     """The county's municipalities the question names that the folded text `where` never mentions."""
-    return [n for n in _municipalities_named(question) if not re.search(rf"\b{re.escape(n)}", where)]
+    return [n for n in municipalities_named(question) if not re.search(rf"\b{re.escape(n)}", where)]
 
 
 def _coming_date(text: str) -> bool:
@@ -1134,6 +1139,11 @@ def _coming_date(text: str) -> bool:
 def _bodies(folded: str) -> list[str]:
     """The stems of the deciding bodies a folded text names."""
     return [stem for m in _BODY.finditer(folded) for stem in stem_tokens(m.group(0))[:1]]
+
+
+def asks_when_in_force(question: str) -> bool:
+    """Whether a question asks when something takes or took effect ("när börjar X gälla?")."""
+    return question_type(question) == "when" and bool(_TAKES_EFFECT.search(fold(question)))
 
 
 def is_sentence(text: str) -> bool:
@@ -1158,7 +1168,7 @@ def answer_type_missing(
         return "place"  # "Vad säger Skånes överenskommelse ...?" about a clause on Stockholm
     if _ONE_THING_ASKED.search(q) and municipalities_not_covered(question, where):
         return "place"  # "vilken vårdcentral är samordnande i Huddinge?" and Huddinge is never named
-    if _CLINIC_ASKED.search(q) and _municipalities_named(question) and not _CLINIC_NAME.search(text):
+    if _CLINIC_ASKED.search(q) and municipalities_named(question) and not _CLINIC_NAME.search(text):
         return "name"  # "vilken vårdcentral är samordnande i Täby?" and a report on Täby names none
     if any(year not in where for year in re.findall(r"\b(?:19|20)\d\d\b", question)):
         return "year"  # "... uppföljningen av HÖK 2023?" where nothing in the clause is from 2023
@@ -1187,7 +1197,7 @@ def answer_type_missing(
         said = set(stem_tokens(text))
         if not any(s in said or _related(s, said) for s in topic):
             return "topic"  # "vad säger nya socialtjänstlagen om hemtjänsten?" and only when it takes effect
-    in_one_place = bool(_municipalities_named(question) or _HERE.search(q))
+    in_one_place = bool(municipalities_named(question) or _HERE.search(q))
     person_asked = _PERSON_ASKED.search(q) or (in_one_place and _ROLE_HOLDER_ASKED.search(q))
     if person_asked and not _names_person(text):
         return "person"  # "vem är ordförande i VIS just nu?" and "den politiska styrgruppen beslutar"
@@ -1205,6 +1215,12 @@ def answer_type_missing(
         return "time"  # "När är nästa möte?" and no date, month, year or "efter ..."
     if question_type(question) == "when" and _TAKES_EFFECT.search(q) and not is_sentence(text):
         return "time"  # "Från vilket datum gäller HÖK?" and a letterhead's "Nacka Kommun 2022-03-16"
+    if asks_when_in_force(question):
+        # sentences and list items (the caller may have joined them with spaces)
+        pieces = re.split(r"(?<=[.!?:])\s+|\s+-\s+", text)
+        dated = [p for p in pieces if type_match("when", p)]
+        if dated and not any(_IN_FORCE.search(fold(d)) for d in dated):
+            return "time"  # "när börjar X gälla?" and "slutleverans från Bearing point AB 2022"
     if _DAY_ASKED.search(q) and not _DAY_DATE.search(text):
         return "time"  # "Vilket datum fattades beslutet?" and only "under 2025"
     when = question_type(question) == "when" or _DAY_ASKED.search(q)

@@ -24,6 +24,7 @@ from assistant.compose import (
     Unit,
     answer_type_missing,
     asked_thing,
+    asks_when_in_force,
     compares,
     counted_nouns,
     coverage,
@@ -34,6 +35,7 @@ from assistant.compose import (
     listed_asked,
     lists,
     lists_tasks,
+    municipalities_named,
     municipalities_not_covered,
     places_named,
     query_stems,
@@ -501,20 +503,25 @@ class Assistant:
             text = self.glossary.explain_in(text)
         missing = answer_type_missing(question, text, self._context(source.chunk), self._counted(question))
         other = self._other_term(question, text, source)
-        return missing is not None or other or self._place_detail(question, text, source)
+        return missing is not None or other or self._detail_unsaid(question, text, source)
 
-    def _place_detail(self, question: str, text: str, source: Source) -> bool:
-        """Whether a question on a region outside the county asks about something that neither
-        `text` nor its clause says, in any phrasing: the documents mention other counties'
-        agreements in a line each, so "vem ansvarar för läkarinsatserna i Skånes överenskommelse om
-        palliativ vård?" is not answered by the line that says the agreement divides the
-        responsibility for palliative care."""
+    def _detail_unsaid(self, question: str, text: str, source: Source) -> bool:
+        """Whether a question on a region outside the county, or on when something took effect,
+        names something that neither `text` nor its clause says, in any phrasing. The documents
+        mention other counties' agreements in a line each, so "vem ansvarar för läkarinsatserna i
+        Skånes överenskommelse om palliativ vård?" is not answered by the line that says the
+        agreement divides the responsibility for palliative care; and "när börjar den reviderade
+        överenskommelsen för äldre gälla?" is not answered by the date HÖK took effect."""
         places = places_named(question)
-        if not places:
+        if not places and not asks_when_in_force(question):
             return False
         own = query_stems(content_words(question))
-        skip = set(query_stems(places))
-        have = self._with_equivalents(own, self._chunk_stems[source.chunk.id] | set(stem_tokens(text)))
+        # a municipality of the county is answered by what holds for all (with a note)
+        skip = set(query_stems([*places, *_IN_FORCE_WORDS, *municipalities_named(question)]))
+        said = set(
+            stem_tokens(f"{text} {self._context(source.chunk)}")
+        )  # its document's title and issuer too
+        have = self._with_equivalents(own, self._chunk_stems[source.chunk.id] | said)
         for stem in own:
             if stem in skip or not unsaid([stem], have):
                 continue
@@ -1090,6 +1097,19 @@ def abstains_regardless(evidence: Evidence, settings: AssistantSettings) -> bool
 
 
 # A pronoun for things counted in the part before ("..., och hur fördelas de?"); not "det".
+# the words of "när började X gälla / trädde X i kraft?" that are not X
+_IN_FORCE_WORDS = (
+    "börja",
+    "började",
+    "gälla",
+    "gäller",
+    "gällde",
+    "träda",
+    "träder",
+    "trädde",
+    "kraft",
+    "datum",
+)
 _PLURAL_BACK = re.compile(r"\b(de|dem|dom|dessa|deras)\b", re.IGNORECASE)
 # A question about a document's own date, which its letterhead gives ("Nacka Kommun 2022-03-16").
 _DOCUMENT_DATE_ASKED = re.compile(

@@ -52,7 +52,7 @@ QUESTION_WORDS = frozenset(
         "dit hit därifrån igenom ner iväg tillbaka el tsm iaf pga mkt ngn ngt ngr "
         "sån sånt såna sådan sådant sådana "
         # "vad handlar X om?" asks what X is; "förutom X" sets X aside; "jämför: ..." asks to compare
-        "handlar handlade förutom utöver bortsett jämför jämföra "
+        "handlar handlade förutom utöver bortsett jämför jämföra stämmer stämde "
         # "vad är skillnaden mellan X och Y?" asks about X and Y
         "skillnad skillnaden skillnader skillnaderna skiljer skilja skiljs"
     ).split()

@@ -940,3 +940,13 @@ def test_a_defined_term_with_a_word_the_question_does_not_name_is_another_term(a
     answer = assistant.ask("Vad menas med integrated care?")
     assert "Take Care" not in answer.answer
     assert _ids(answer)[0] == "aldrecentrum-uppfoljning-samverkan-2013#internationella-erfarenheter"
+
+
+def test_when_an_agreement_the_documents_only_mention_takes_effect_is_declined(assistant: Assistant) -> None:
+    # the review says the agreement for the elderly is to be revised, never when a revised one takes
+    # effect; the dates the documents give are HÖK's
+    revised = assistant.ask("När börjar den reviderade överenskommelsen för äldre att gälla?")
+    assert revised.abstained and not revised.citations
+    for question in ("När började HÖK gälla?", "när började huvudöverenskommelsen att gälla i nacka?"):
+        answer = assistant.ask(question)
+        assert not answer.abstained and ("2022" in answer.answer), question

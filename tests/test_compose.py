@@ -164,6 +164,14 @@ def test_counted_nouns(question: str, nouns: list[str]) -> None:
         ("vem e MAS i nacka?", "MAS i Nacka är Anna Svensson sedan 2020.", None),
         ("vem är MAS?", "MAS är medicinskt ansvarig sjuksköterska.", None),
         ("vem är samordnande vårdcentral i Nacka?", "I Nacka är det Boo vårdcentral.", None),
+        # when something takes effect: a date of something else does not say it
+        (
+            "När börjar den reviderade överenskommelsen att gälla?",
+            "Underlag: - Förstudie regional överenskommelse – slutleverans från Bearing point AB 2022",
+            "time",
+        ),
+        ("När började HÖK gälla?", "Huvudöverenskommelsen började gälla i september 2022.", None),
+        ("När träder lagen i kraft?", "Den 1 juli 2025 träder en helt ny lag i kraft.", None),
         # questions that ask for none of these
         ("Vem kallar till samverkansmöten?", "Den samordnande vårdcentralen kallar.", None),
     ],
