@@ -363,6 +363,10 @@ class Assistant:
     def assess(self, prepared: Prepared) -> tuple[list[Selection], Evidence]:
         """The best sentences of the top clauses, and the evidence that they answer the question."""
         stems = self.question_stems(prepared.question)
+        # an expansion that is another form of the question's own word ("delegering", "delegation"
+        # for "delegera") says nothing more of it and would weigh it three times
+        own = set(query_stems(content_words(prepared.question)))
+        stems = [s for s in stems if s in own or unsaid([s], own)]
         carried = [s for s in query_stems(content_words(prepared.query.carried)) if s not in stems]
         qtype = question_type(prepared.question)
         if self._defines_asked(prepared):

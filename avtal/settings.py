@@ -112,7 +112,7 @@ class AssistantSettings(BaseModel):
         ),
     )
     stale_rank_factor: float = Field(
-        0.5,
+        0.6,
         ge=0.0,
         le=1.0,
         description=(

@@ -804,6 +804,9 @@ def test_current_documents_go_before_stale_ones_unless_the_question_asks_for_the
     assert order("Vem kallar till samverkansmöten?")[0] == "riktlinje-hok-2022"
     assert order("Vem kallade till samverkansmöten 2013?")[0] == old.doc_id  # the question's year
     assert order("Vem kallar till samverkansmöten enligt Äldrecentrum?")[0] == old.doc_id  # named
+    # an old clause that scores far above the current one still answers first
+    far = [Source(old, 0.6), Source(new, 0.32)]
+    assert assistant._prefer_documents(far, "Vem kallar till samverkansmöten?")[0].chunk.doc_id == old.doc_id
 
 
 def test_a_named_document_goes_first(assistant: Assistant) -> None:
@@ -950,3 +953,21 @@ def test_when_an_agreement_the_documents_only_mention_takes_effect_is_declined(a
     for question in ("När började HÖK gälla?", "när började huvudöverenskommelsen att gälla i nacka?"):
         answer = assistant.ask(question)
         assert not answer.abstained and ("2022" in answer.answer), question
+
+
+def test_an_expansion_that_is_another_form_of_the_questions_word_does_not_outweigh_the_rest(
+    assistant: Assistant,
+) -> None:
+    # "delegera" expands to "delegering" and "delegation": counted three times, every sentence on
+    # delegation outscored the one that answers ("... inte är avsett att användas för att lösa brist
+    # på personal eller av ekonomiska skäl")
+    history = [
+        {"role": "user", "content": "vad gäller när distriktssköterskan delegerar något till hemtjänsten?"},
+        {
+            "role": "assistant",
+            "content": "Uppgiften ska vara klart definierad, och den som delegerar ska kontrollera.",
+        },
+    ]
+    answer = assistant.ask("får hon delegera bara för att det saknas personal?", history=history)
+    assert _ids(answer)[0] == "aldrecentrum-uppfoljning-samverkan-2013#delegeringsforordningen"
+    assert "brist på personal" in answer.answer
