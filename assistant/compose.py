@@ -1084,12 +1084,12 @@ _YEAR_NOT_LAW = re.compile(_A_YEAR)
 # does not answer ("kommunstyrelsen" is not "styrelse").
 _BODY = re.compile(r"\b\w*(styrelse|namnd|fullmaktige|styrgrupp)\w*\b|\b(regeringen|riksdagen)\b")
 # When something takes effect: a date alone (a letterhead's) does not say it, a sentence must.
+_TAKES_EFFECT = re.compile(r"\b(gall(er|a|de)|trad(er|de|a) i kraft|ikrafttrad\w*|borja(de|r)? galla)\b")
 # a date said of something taking effect: "börjar gälla 2022-07-01", "träder i kraft", "Lagstadgad sedan 2010"
 _IN_FORCE = re.compile(
     r"\b(gall\w*|trad(er|de|a)?|i kraft|ikrafttrad\w*|borja\w*|sedan|fran och med|infor(des|t)|"
     r"antogs|antagits|lagstadga\w*)\b"
 )
-_TAKES_EFFECT = re.compile(r"\b(gall(er|a|de)|trad(er|de|a) i kraft|ikrafttrad\w*|borja(de|r)? galla)\b")
 _DURATION_ASKED = re.compile(r"\bhur (lang tid|lange|lang)\b(?! (tid )?(sen|sedan)\b)|\binom hur lang\b")
 _DURATION = re.compile(
     r"\b(\d+([–-]\d+)?|en|ett|två|tre|fyra|fem|sex|sju|åtta|nio|tio|tolv|några|flera|par)\s+"

@@ -387,6 +387,7 @@ class Assistant:
             max_words = int(max_words * 1.5)
         counted = self._counted(prepared.question)
         holds = asked_thing(prepared.question)
+        listed = listed_asked(prepared.question) if qtype == "list" else []
 
         # what the question a follow-up leans on asked about ("vem e kommunens samordnande funktion?")
         leaned_on = next((t.content for t in reversed(prepared.history) if t.role == "user"), "")
@@ -409,7 +410,6 @@ class Assistant:
                 listed,
             )
 
-        listed = listed_asked(prepared.question) if qtype == "list" else []
         selections = [sel for sel in map(select, prepared.sources[:5]) if sel is not None]
         places = places_named(prepared.question)
         if places:
@@ -470,10 +470,9 @@ class Assistant:
         # "Vilka länsövergripande samrådsgrupper finns?": when the best clause only speaks of them
         # ("Nedan beskrivs organisation för samrådsgrupper") and one of the next two lists them
         # ("... finns följande samrådsgrupper:"), the list answers first
-        asked = listed_asked(prepared.question)
-        if qtype == "list" and asked and selections and not lists(selections[0], stems):
+        if listed and selections and not lists(selections[0], stems):
             for i, sel in enumerate(selections[1:3], start=1):
-                if lists(sel, asked) and _substantive(sel, prepared.question):
+                if lists(sel, listed) and _substantive(sel, prepared.question):
                     selections.insert(0, selections.pop(i))
                     break
         # "Vad ansvarar det gemensamma sekretariatet för?": what someone is to do stands in a list
@@ -522,10 +521,8 @@ class Assistant:
         own = query_stems(content_words(question))
         # a municipality of the county is answered by what holds for all (with a note)
         skip = set(query_stems([*places, *_IN_FORCE_WORDS, *municipalities_named(question)]))
-        said = set(
-            stem_tokens(f"{text} {self._context(source.chunk)}")
-        )  # its document's title and issuer too
-        have = self._with_equivalents(own, self._chunk_stems[source.chunk.id] | said)
+        # the clause with its headings and its document's title and issuer
+        have = self._with_equivalents(own, set(stem_tokens(f"{text} {self._context(source.chunk)}")))
         for stem in own:
             if stem in skip or not unsaid([stem], have):
                 continue
