@@ -1083,6 +1083,11 @@ _YEAR_NOT_LAW = re.compile(_A_YEAR)
 # styrgrupp"): when the question asks when it did something, a date of another body's decision
 # does not answer ("kommunstyrelsen" is not "styrelse").
 _BODY = re.compile(r"\b\w*(styrelse|namnd|fullmaktige|styrgrupp)\w*\b|\b(regeringen|riksdagen)\b")
+# What a study found ("vad visade utvärderingen?", "vad kom kartläggningen fram till?", "vilka
+# resultat ..."), when the documents only say it is to be reported ("kommer under 2014 att redovisa")
+_RESULT_ASKED = re.compile(r"\b(vad|vilka) (visade|visar|kom\b.{0,80}\bfram till|resultat)")
+_STUDY = re.compile(r"\b(utvardering|studie|undersokning|enkat|kartlaggning|analys|forsok)")
+_FUTURE = re.compile(r"\bkommer\b.{0,40}\batt\b|\bska\b.{0,30}\bredovisas?\b|\bplaneras\b")
 # When something takes effect: a date alone (a letterhead's) does not say it, a sentence must.
 _TAKES_EFFECT = re.compile(r"\b(gall(er|a|de)|trad(er|de|a) i kraft|ikrafttrad\w*|borja(de|r)? galla)\b")
 # a date said of something taking effect: "börjar gälla 2022-07-01", "träder i kraft", "Lagstadgad sedan 2010"
@@ -1157,9 +1162,10 @@ def answer_type_missing(
     """The kind of thing the question asks for that `text` lacks: "money", "contact", "case_number",
     "action" (what "hur gör man X" does), "name" (of a system), "person" (a name), "count", "amount",
     "frequency", "time", "duration", "municipality", "actor" (the deciding body a "när" question
-    names); or that neither `text` nor its clause and document (`context`) have: "place" (a region
-    or town outside the county that the question names, or one of its municipalities when the
-    question asks to name one thing or a figure there), "year" (a year it names). None when nothing
+    names), "result" (of a study the text only says is to come); or that neither `text` nor its
+    clause and document (`context`) have: "place" (a region or town outside the county that the
+    question names, or one of its municipalities when the question asks to name one thing or a
+    figure there), "year" (a year it names). None when nothing
     is missing. `counted`: what a "hur många" question counts, in all its words (default: the words
     after "hur många")."""
     q = fold(question)
@@ -1223,6 +1229,11 @@ def answer_type_missing(
             return "time"  # "när börjar X gälla?" and "slutleverans från Bearing point AB 2022"
     if _DAY_ASKED.search(q) and not _DAY_DATE.search(text):
         return "time"  # "Vilket datum fattades beslutet?" and only "under 2025"
+    study = _STUDY.search(q) if _RESULT_ASKED.search(q) else None
+    if study:
+        on_it = [p for p in re.split(r"(?<=[.!?])\s+", text) if study.group(1) in fold(p)]
+        if all(_FUTURE.search(fold(p)) for p in on_it):  # or no word of it at all
+            return "result"  # "Vad visade utvärderingen?" and "ARC kommer 2014 att redovisa en utvärdering"
     when = question_type(question) == "when" or _DAY_ASKED.search(q)
     if when and _NEXT_ASKED.search(q) and not _coming_date(text):
         return "time"  # "När är nästa samverkansmöte?" and "vi har ett par möten per år" or "våren 2013"

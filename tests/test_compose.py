@@ -172,6 +172,10 @@ def test_counted_nouns(question: str, nouns: list[str]) -> None:
         ),
         ("När började HÖK gälla?", "Huvudöverenskommelsen började gälla i september 2022.", None),
         ("När träder lagen i kraft?", "Den 1 juli 2025 träder en helt ny lag i kraft.", None),
+        # what a study found: not given by a text that says it is to come, or never speaks of it
+        ("Vad visade utvärderingen?", "ARC kommer under 2014 att redovisa en utvärdering.", "result"),
+        ("Vad kom utvärderingen fram till?", "Behovet av stöd i hemmet är stort.", "result"),
+        ("Vad visade enkäten?", "Av enkäten framgår att 12 av 17 kommuner har delegering.", None),
         # questions that ask for none of these
         ("Vem kallar till samverkansmöten?", "Den samordnande vårdcentralen kallar.", None),
     ],
