@@ -221,7 +221,8 @@ def question_type(question: str) -> str:
     if re.search(
         rf"^{_FILLERS}(?:sedan |sen |fran |fram till |ungefar )?nar\b"
         rf"|[,;] *(?:sedan |sen )?nar {_WHEN_VERB}\b"
-        r"|\bvilket datum\b|\bfran och med\b|\bvilket ar\b|\bdatum\b|\bi kraft\b|\bhur lang tid (sen|sedan)\b"
+        r"|\bvilket datum\b|\bfran och med\b|\bvilk(et|a) ar(en)?\b|\bdatum\b|\bi kraft\b"
+        r"|\bhur lang tid (sen|sedan)\b"
         r"|\bvilk(a|en|et) (manad\w*|vecka|veckor|period|tidpunkt)\b|\bvilken tid pa aret\b",
         q,
     ):

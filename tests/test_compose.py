@@ -692,6 +692,9 @@ def test_the_reranker_counts_derived_forms_in_headings_and_sentences() -> None:
         ("Vad gör man först när en ny överenskommelse ska tas fram?", "other"),
         ("och när började den gälla?", "when"),
         ("Stämmer dokumenten överens om när HÖK trädde i kraft?", "when"),
+        # which years, for several things at once
+        ("Sedan vilka år är de tre lagstadgade överenskommelserna obligatoriska?", "when"),
+        ("Vilket år kom HÖK?", "when"),
     ],
 )
 def test_when_asks_only_at_the_start(question: str, kind: str) -> None:
