@@ -92,6 +92,9 @@ IN_CONTEXT = [
     ("sker sa andamaélsenligt som mdgjligt", "sker så ändamålsenligt som möjligt"),
     ("kunskapsstod, stod till uppfoljning", "kunskapsstöd, stöd till uppföljning"),
     ("socialtjanst bor initieras", "socialtjänst bör initieras"),
+    # a 'v' read as 'w' (the only one in the guideline); 'webbplats', 'workshop' keep theirs
+    ("Storsthlm och HSF analyserar kvartalsvis gemensamt inkomna awvikelser.", "inkomna avvikelser."),
+    ("finns på Storsthlms webbplats och i en workshop", "Storsthlms webbplats och i en workshop"),
 ]
 
 
