@@ -898,7 +898,8 @@ _NOT_COUNTED = _AUXILIARIES | frozenset(
 _MONEY_ASKED = re.compile(
     r"\b(vad|hur mycket) (kostar|kostade|kommer .* kosta|tjanar)\b|\bhur (mycket|stor\w*) "
     r"(pengar|budget|ersattning|lon|avgift|arvode|betalt|belopp|summa)\b"
-    r"|\bhur mycket .*\b(betalt|pengar|kronor|ersattning|arvode|lon|avgift|\w*bidrag|"
+    r"|\bhur mycket .*\b(betalt|betala|betalar|betalas|betalade|pengar|kronor|ersattning\w*|arvode|lon|"
+    r"avgift|\w*bidrag|"
     r"(stimulans|stats|utvecklings|projekt)?(medel|medlen))\b"
     r"|\b(loneniva\w*|lon|lonen|loner|lonerna|maxtaxa\w*|taxan|budgeten|budget)\b"
     r"|\bvad (ar|blir) (priset|kostnaden|avgiften)\b"
@@ -915,6 +916,15 @@ _CONTACT_ASKED = re.compile(
 _CONTACT = re.compile(
     r"\b\d{2,4}[- ]\d{2,3} ?\d{2} ?\d{2}\b|@|www\.|\bkl\.? ?\d|\b\d{1,2}[.:]\d{2}\b|\.se\b", re.IGNORECASE
 )
+# a telephone number asked for (folded) is not given by a web address; an e-mail address is only
+# given by one
+_PHONE_ASKED = re.compile(
+    r"\b(telefon\w*|ringa|ringer|(direkt|mobil|vaxel)(nummer|numret|numren)|numret till)\b"
+)
+_PHONE = re.compile(
+    r"\b\d{2,4}[- ]\d{2,3} ?\d{2} ?\d{2}\b|\b\d{3}[- ]?\d{3} ?\d{2} ?\d{2}\b|\b1177\b|\b112\b"
+)
+_MAIL_ASKED = re.compile(r"\b(mejl\w*|mail\w*|e-post\w*|epost\w*)\b")
 
 
 _CASE_NUMBER_ASKED = re.compile(r"\b(diarienumm\w*|dnr|arendenumm\w*)\b")
@@ -1019,7 +1029,8 @@ _PERSON_ASKED = re.compile(
     rf"\bvad heter (han|hon|hen|(\w+ ){{0,3}}{_ROLE})\b"
     rf"|\b(vem|vilka) (ar|e|var|sitter|blir)\b.*\b{_ROLE}\b.*\b(just nu|nu|idag|i dag|for narvarande)\b"
     r"|\bvilka (politiker|personer|ledamoter) (sitter|ingar|ar)\b"
-    r"|\bvem (ar|e|var) (ordforande|projektledare|forfattare|chef|direktor)\b"
+    # "vem är (utsedd) projektledare?", "vem har utsetts till ordförande?"
+    r"|\bvem (ar|e|var|blir|blev|har) (\w+ ){0,2}(ordforande|projektledare|forfattare|chef|direktor)\b"
 )
 # "vem e MAS i nacka?", "vem är samordnare hos oss?": who holds a role in one place is a person
 _ROLE_HOLDER_ASKED = re.compile(rf"\b(vem|vilka) (ar|e|var|sitter|blir)\b.*\b{_ROLE}\b")
@@ -1184,6 +1195,10 @@ def answer_type_missing(
     if _SANCTION_ASKED.search(q) and not _SANCTION.search(fold(text)):
         return "sanction"  # "vilka viten kan IVO besluta om?" and only that IVO may check in its tillsyn
     if _CONTACT_ASKED.search(q) and not _CONTACT.search(text):
+        return "contact"
+    if _PHONE_ASKED.search(q) and not _PHONE.search(text):
+        return "contact"  # "vilket nummer ringer man till Storsthlm på?" and "www.storsthlm.se"
+    if _MAIL_ASKED.search(q) and "@" not in text:
         return "contact"
     if (holds := asked_thing(question)) is not None and not holds(text):
         return "case_number"  # "vad har tjänsteskrivelsen för dnr?" and "Äldrenämnden föreslår ..."

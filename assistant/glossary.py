@@ -77,6 +77,7 @@ _ABBR_TOKEN = re.compile(r"^[A-ZÅÄÖ][A-Za-zÅÄÖåäöÉé]{1,9}$")
 _SFS_PAREN = re.compile(r"\(\s*(?:SFS\s*)?\d{4}:\d+\s*\)")
 _CLAUSE_END = re.compile(r"[.;:!?()\[\]=\n]|\s[–—]\s")
 _TOKEN = re.compile(r"\S+")
+_ADDRESS = re.compile(r"(?:https?://|www\.)\S+|[\w.+-]+@[\w-]+(?:\.[\w-]+)+", re.IGNORECASE)
 _EDGE_PUNCT = "\"'”“»«,"
 _PHRASE_WORD = re.compile(r"[^\W_]+")
 _NEDAN = re.compile(
@@ -360,7 +361,8 @@ class Glossary:
     def explain_in(self, text: str) -> str:
         """``text`` with each abbreviation's first occurrence followed by "(expansion)".
 
-        Left alone when the text already explains it: the occurrence is in or right before
+        Never inside a web or e-mail address ("www.storsthlm.se"). Left alone when the text already
+        explains it: the occurrence is in or right before
         parentheses ("samordnad individuell plan (SIP)", "SIP (...)"), a long form of the
         term stands within 60 characters of it, or the next word is one of the expansion's ("VIS
         politiska styrgrupp": an explanation would split the name). Short names and concepts are
@@ -368,9 +370,10 @@ class Glossary:
         """
         insertions: list[tuple[int, str]] = []
         done: set[str] = set()
+        addresses = [m.span() for m in _ADDRESS.finditer(text)]
         for start, end, term in self._occurrences(text):
-            if term.key in done:
-                continue
+            if term.key in done or any(a <= start < b for a, b in addresses):
+                continue  # "www.storsthlm.se": no explanation inside an address
             done.add(term.key)
             if term.kind != "abbreviation" or not term.expansion:
                 continue

@@ -171,8 +171,10 @@ def refers_back(question: str) -> bool:
 
 
 # "de intervjuade", "de flesta", "de som arbetar": an article or a determiner, not a pronoun that points
-# back ("den nuvarande versionen" does point back: to the version spoken of)
+# back ("den nuvarande versionen" does point back: to the version spoken of; so does "de" after "är" in
+# "hur är de fördelade?": the participle says what they are)
 _ARTICLE = re.compile(
+    r"(?<!\bär )(?<!\bvar )(?<!\bblir )(?<!\bblev )(?<!\be )"
     r"\b(?:de|dom)\s+(?=\w+(?:ade|ande|ende|erna|arna|orna|rna)\b|(?:flesta|andra|olika|båda|"
     r"nya|gamla|tre|fyra|fem|sex|sju|som)\b)",
     re.IGNORECASE,

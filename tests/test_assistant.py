@@ -916,6 +916,7 @@ def test_a_question_naming_a_document_is_not_topped_up_from_another(assistant: A
         ("Och när beslutades den nuvarande versionen?", True),  # the version spoken of
         ("Hur såg de intervjuade på utvecklingen av samverkan?", False),  # "de" as an article
         ("vad tycker de flesta?", False),
+        ("hur är de fördelade mellan regionen och kommunerna?", True),  # "är de": a pronoun
         ("hur många är de som arbetar med det?", True),  # "det"
     ],
 )
@@ -971,3 +972,11 @@ def test_an_expansion_that_is_another_form_of_the_questions_word_does_not_outwei
     answer = assistant.ask("får hon delegera bara för att det saknas personal?", history=history)
     assert _ids(answer)[0] == "aldrecentrum-uppfoljning-samverkan-2013#delegeringsforordningen"
     assert "brist på personal" in answer.answer
+
+
+def test_simpler_texts_asked_in_staff_words_find_the_proposal_to_simplify(assistant: Assistant) -> None:
+    # staff write "enklare" where the review writes "förenklas", "förenklad", "lättillgängligt"
+    answer = assistant.ask("ska överenskommelserna bli enklare?")
+    assert not answer.abstained
+    assert _ids(answer)[0] == "oversyn-overenskommelser#malgruppsanpassning-och-forenkling-av-text"
+    assert "förenkla" in answer.answer

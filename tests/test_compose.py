@@ -58,6 +58,13 @@ def test_counted_nouns(question: str, nouns: list[str]) -> None:
         # contact details and opening hours
         ("Vad har vårdcentralen för telefonnummer?", "Vårdcentralen är samordnande.", "contact"),
         ("Vad har vårdcentralen för telefonnummer?", "Ring 08-123 45 67.", None),
+        # a phone number or an e-mail address asked for is not given by a web address
+        ("Vilket telefonnummer har Storsthlm?", "Läs mer på www.storsthlm.se.", "contact"),
+        ("vilken mejladress har sekretariatet?", "Läs mer på www.storsthlm.se.", "contact"),
+        ("Vilket telefonnummer har Storsthlm?", "Ring 08-615 94 00 eller se www.storsthlm.se.", None),
+        ("Var finns Storsthlms webbplats?", "Läs mer på www.storsthlm.se.", None),
+        # what someone pays is money
+        ("Hur mycket betalar regionen per insats?", "Regionen ersätter kommunen för insatsen.", "money"),
         # an amount
         ("Hur mycket stimulansmedel fick kommunerna?", "Kommunerna fick stimulansmedel.", "money"),
         ("Hur mycket stimulansmedel fick kommunerna?", "Kommunerna fick 12 miljoner.", None),
@@ -163,6 +170,10 @@ def test_counted_nouns(question: str, nouns: list[str]) -> None:
         ("vem är samordnare hos oss?", "Samordnaren kallar till möten.", "person"),
         ("vem e MAS i nacka?", "MAS i Nacka är Anna Svensson sedan 2020.", None),
         ("vem är MAS?", "MAS är medicinskt ansvarig sjuksköterska.", None),
+        # a role given without its holder's name: "vem är utsedd ..." asks for the person
+        ("Vem är utsedd projektledare?", "Projektet leds av en ansvarig projektledare.", "person"),
+        ("vem har utsetts till ordförande?", "Ordförande väljs av styrgruppen.", "person"),
+        ("Vem är utsedd projektledare?", "Projektledare är Karin Berg sedan 2024.", None),
         ("vem är samordnande vårdcentral i Nacka?", "I Nacka är det Boo vårdcentral.", None),
         # when something takes effect: a date of something else does not say it
         (

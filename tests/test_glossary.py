@@ -295,6 +295,15 @@ def test_explain_in_never_splits_a_name_that_goes_on_in_the_expansion() -> None:
     )
 
 
+def test_explain_in_leaves_web_and_mail_addresses_whole() -> None:
+    g = Glossary([Term("Storsthlm", "samarbetsorganisation för kommunerna i Stockholms län")])
+    text = "Se www.storsthlm.se eller skriv till info@storsthlm.se; Storsthlm svarar."
+    assert g.explain_in(text) == (
+        "Se www.storsthlm.se eller skriv till info@storsthlm.se; "
+        "Storsthlm (samarbetsorganisation för kommunerna i Stockholms län) svarar."
+    )
+
+
 def test_json_round_trip(glossary: Glossary, tmp_path: Path) -> None:
     again = Glossary.from_json(glossary.to_json())
     assert [t.to_dict() for t in again.terms] == [t.to_dict() for t in glossary.terms]
