@@ -811,7 +811,7 @@ def select_units(
             entry = (
                 qtype == "definition" and units[i].kind == "item" and _DEFINED_HEAD[0].match(units[i].text)
             )
-            if i == best or (units[i].kind != "sentence" and not entry):
+            if i == best or (units[i].kind != "sentence" and not entry) or not is_sentence(units[i].text):
                 continue
             n_words = len(units[i].text.split())
             if scores[i] < max(0.6 * scores[best], 0.25) or words_used + n_words > max_words:
@@ -1163,9 +1163,18 @@ def asks_when_in_force(question: str) -> bool:
     return question_type(question) == "when" and bool(_TAKES_EFFECT.search(fold(question)))
 
 
+# a diagram's label cut off where its box ends: "Beslut om att inleda arbete i" (then "VIS")
+_DANGLING = re.compile(
+    r"\b(i|om|och|att|av|till|på|med|för|som|från|eller|samt|en|ett|den|det|de|vid|inom|mellan)\s*$",
+    re.IGNORECASE,
+)
+
+
 def is_sentence(text: str) -> bool:
-    """A sentence ("Återstår att göra."), or a sentence's worth of words; no letterhead."""
-    return len(text.split()) >= 6 or text.rstrip().endswith((".", "!", "?"))
+    """A sentence ("Återstår att göra."), or a sentence's worth of words that does not break off
+    at a preposition or conjunction; no letterhead, no diagram label."""
+    text = text.rstrip()
+    return text.endswith((".", "!", "?")) or (len(text.split()) >= 6 and not _DANGLING.search(text))
 
 
 def answer_type_missing(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.compose import answer_type_missing, counted_nouns, select_units, split_units
+from assistant.compose import answer_type_missing, counted_nouns, is_sentence, select_units, split_units
 from assistant.types import Source
 from avtal.models import Chunk
 
@@ -930,3 +930,17 @@ def test_a_diagrams_label_is_not_shown_as_context() -> None:
     sel = select_units(source, stems, "other", Idf([source.chunk]), 60, False)
     assert sel is not None
     assert [u.text for u in sel.shown] == [source.chunk.text.split("\n")[0]]
+
+
+@pytest.mark.parametrize(
+    ("text", "sentence"),
+    [
+        ("Återstår att göra.", True),
+        ("Det finns flera överenskommelser inom sakområden", True),
+        ("Beslut om att inleda arbete i", False),  # a diagram's label, cut off where its box ends
+        ("Projektledare och gemensam arbetsgrupp tillsätts", False),  # five words, no full stop
+        ("Nacka Kommun 2022-03-16", False),  # a letterhead
+    ],
+)
+def test_is_sentence(text: str, sentence: bool) -> None:
+    assert is_sentence(text) is sentence
