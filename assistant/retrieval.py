@@ -67,6 +67,9 @@ _PART_JOIN = re.compile(
     r"(?:,\s*|\s+)(?:och|o|samt|men)\s+(?=(?:(?:av|för|med|till|från|hos|på|i|om)\s+|inom ramen för\s+)?"
     rf"{_QUESTION_WORD}\b)"
     rf"|,\s*(?:och|o|samt)\s+(?={_ASKING_VERB}\b)"
+    # a verb before its subject asks: "..., och ändras det med det nya systemet?", "..., och påverkar
+    # det oss?"
+    r"|,\s*(?:och|o|samt)\s+(?=\w+(?:ar|er|ir|or|as|es|ts|ds)\s+(?:det|den|man|vi|jag|ni)\b)"
     r"|\?\s+(?=\S)",
     re.IGNORECASE,
 )

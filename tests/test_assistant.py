@@ -454,6 +454,15 @@ def test_a_typo_is_read_as_the_documents_word_and_noted(assistant: Assistant) ->
             "När hölls workshopen, och inom ramen för vilket arbete?",
             ["När hölls workshopen?", "Inom ramen för vilket arbete?"],
         ),
+        # any verb before its subject pronoun asks
+        (
+            "Måste vi skriva en avvikelse, och ändras det med det nya systemet?",
+            ["Måste vi skriva en avvikelse?", "Ändras det med det nya systemet?"],
+        ),
+        (
+            "Regionen och kommunen samverkar, och det är bra?",
+            ["Regionen och kommunen samverkar, och det är bra?"],
+        ),
         # one question: a pair of question words, or "och" inside one topic
         ("När och var ska besluten fattas?", ["När och var ska besluten fattas?"]),
         (
